@@ -1,0 +1,4 @@
+namespace PolyLoss.TorchSharp;
+
+/// <summary>Placeholder until the TorchSharp integration lands.</summary>
+internal static class Placeholder { }
