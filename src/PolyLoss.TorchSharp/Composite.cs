@@ -65,9 +65,10 @@ internal static class Composite
         if (weight is not null) y = y * ClassView(weight, input.dim());
 
         Tensor perClass = logP.neg() - epsilon * logP.expm1();
-        // A zero label contributes nothing, even where log p_k is -inf (0 * inf would be NaN).
-        Tensor terms = torch.where(y.eq(0), torch.zeros_like(y), y * perClass);
-        Tensor row = terms.sum(1);
+        // A zero label contributes nothing even where log p_k = -inf (0 * inf would be NaN); elsewhere the
+        // per-class term stays as it is, so d loss / d y_k is right also where y_k = 0.
+        perClass = perClass.masked_fill(y.eq(0).logical_and(logP.isneginf()), 0);
+        Tensor row = (y * perClass).sum(1);
 
         Tensor result = reduction switch
         {

@@ -1,0 +1,95 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PolyLoss.TorchSharp.Tests;
+
+using Reduction = global::TorchSharp.torch.nn.Reduction;
+using Tensor = global::TorchSharp.torch.Tensor;
+
+public class FocalTests
+{
+    public static readonly PolyLossBackend[] Backends = [PolyLossBackend.Composite];
+
+    public static TheoryData<PolyLossBackend, Reduction, ScalarType> BackendReductionDtype()
+    {
+        var data = new TheoryData<PolyLossBackend, Reduction, ScalarType>();
+        foreach (var b in Backends)
+        foreach (var r in new[] { Reduction.None, Reduction.Mean, Reduction.Sum })
+        foreach (var t in new[] { ScalarType.Float32, ScalarType.Float64 })
+            data.Add(b, r, t);
+        return data;
+    }
+
+    private static (Tensor logits, Tensor labels, Tensor upstream) Inputs(ScalarType dtype, Reduction reduction, bool soft = false)
+    {
+        var g = new Generator(99);
+        Tensor logits = (3 * randn(new long[] { 5, 4 }, ScalarType.Float64, generator: g)).to(dtype);
+        Tensor u = rand(new long[] { 5, 4 }, ScalarType.Float64, generator: g);
+        Tensor labels = (soft ? u : u.gt(0.5).to(ScalarType.Float64)).to(dtype);
+        Tensor upstream = reduction == Reduction.None ? randn(new long[] { 5, 4 }, ScalarType.Float64, generator: g).to(dtype) : tensor(0.8, dtype);
+        return (logits, labels, upstream);
+    }
+
+    [Theory]
+    [MemberData(nameof(BackendReductionDtype))]
+    public void GammaZeroEpsilonZeroEqualsBinaryCrossEntropyWithLogits(PolyLossBackend backend, Reduction reduction, ScalarType dtype)
+    {
+        var (logits, labels, upstream) = Inputs(dtype, reduction, soft: true);
+        var ours = Grad.Of((x, y) => functional.poly1_focal_loss(x, y, backend, epsilon: 0, gamma: 0, reduction: reduction), logits, labels, upstream);
+        var theirs = Grad.Of((x, y) => nn.functional.binary_cross_entropy_with_logits(x, y, reduction: reduction), logits, labels, upstream);
+        var (rtol, atol) = TensorAssert.Tolerance(dtype);
+        TensorAssert.Close(theirs.value, ours.value, rtol, atol, "loss");
+        TensorAssert.Close(theirs.gradInput, ours.gradInput, rtol, atol, "gradient");
+    }
+
+    [Theory]
+    [MemberData(nameof(BackendReductionDtype))]
+    public void MatchesTheFormulaEvaluatedElementByElementInDouble(PolyLossBackend backend, Reduction reduction, ScalarType dtype)
+    {
+        const double eps = 1.5, gamma = 2.0, alpha = 0.25;
+        var (logits, labels, _) = Inputs(dtype, reduction);
+        double[] z = TensorAssert.ToDoubles(logits), y = TensorAssert.ToDoubles(labels);
+        var expected = new double[z.Length];
+        for (int i = 0; i < z.Length; i++)
+        {
+            double p = 1 / (1 + Math.Exp(-z[i]));
+            double pt = y[i] == 1 ? p : 1 - p;
+            double alphaT = y[i] == 1 ? alpha : 1 - alpha;
+            expected[i] = -alphaT * Math.Pow(1 - pt, gamma) * Math.Log(pt) + eps * Math.Pow(1 - pt, gamma + 1);
+        }
+        double[] want = reduction switch
+        {
+            Reduction.None => expected,
+            Reduction.Sum => [expected.Sum()],
+            _ => [expected.Average()],
+        };
+        Tensor got = functional.poly1_focal_loss(logits, labels, backend, eps, gamma, alpha, reduction);
+        double rtol = dtype == ScalarType.Float64 ? 1e-12 : 2e-5;
+        TensorAssert.Close(want, TensorAssert.ToDoubles(got), rtol, rtol * 1e-1, "loss");
+    }
+
+    [Theory]
+    [MemberData(nameof(BackendReductionDtype))]
+    public void GradientsMatchCentralFiniteDifferencesInDouble(PolyLossBackend backend, Reduction reduction, ScalarType dtype)
+    {
+        if (dtype != ScalarType.Float64) return; // finite differences need double; float32 agreement is checked elsewhere
+        var (logits, labels, upstream) = Inputs(dtype, reduction);
+        Func<Tensor, Tensor, Tensor> loss = (x, y) => functional.poly1_focal_loss(x, y, backend, 1.0, 2.0, 0.75, reduction);
+        var analytic = Grad.Of(loss, logits, labels, upstream);
+        double[] x0 = TensorAssert.ToDoubles(logits), fd = new double[x0.Length];
+        const double h = 1e-6;
+        double F(double[] v)
+        {
+            using var _ = no_grad();
+            return (loss(tensor(v).view(logits.shape), labels) * upstream).sum().item<double>();
+        }
+        for (int i = 0; i < x0.Length; i++)
+        {
+            double[] a = (double[])x0.Clone(), b = (double[])x0.Clone();
+            a[i] += h;
+            b[i] -= h;
+            fd[i] = (F(a) - F(b)) / (2 * h);
+        }
+        TensorAssert.Close(fd, TensorAssert.ToDoubles(analytic.gradInput), 1e-6, 1e-8, "gradient");
+    }
+}
