@@ -213,6 +213,49 @@ public class ReferenceSelfTests
         }
     }
 
+    [Fact]
+    public void Arithmetic_RoundedOperationsEqualRoundedExactResults()
+    {
+        var rng = new Random(4242);
+        BigInteger RandMant(int words)
+        {
+            BigInteger m = BigInteger.Zero;
+            for (int i = 0; i < words; i++) m = (m << 63) | new BigInteger(rng.NextInt64());
+            return rng.Next(2) == 0 ? m : -m;
+        }
+        for (int i = 0; i < 400; i++)
+        {
+            BigFloat a = BigFloat.Round(RandMant(rng.Next(1, 5)), rng.Next(-300, 300));
+            BigFloat b = BigFloat.Round(RandMant(rng.Next(1, 5)), rng.Next(-300, 300) + (i % 4 == 0 ? rng.Next(-2000, 2000) : 0));
+            if (a.IsZero || b.IsZero) continue;
+            BigFloat sum = BigFloat.AddExact(a, b);
+            Assert.Equal(BigFloat.Round(sum.Mantissa, sum.Exponent), a + b);
+            // unrounded (long) operands exercise the far-apart shortcut against exact sums
+            BigFloat wide = BigFloat.AddExact(a, BigFloat.ScaleB(b, -rng.Next(0, 900)));
+            BigFloat tiny = BigFloat.ScaleB(b, -rng.Next(190, 1500));
+            BigFloat s2 = BigFloat.AddExact(wide, tiny);
+            Assert.Equal(BigFloat.Round(s2.Mantissa, s2.Exponent), wide + tiny);
+            Assert.Equal(BigFloat.Round(s2.Mantissa, s2.Exponent), tiny + wide);
+            BigFloat prod = BigFloat.MulExact(a, b);
+            Assert.Equal(BigFloat.Round(prod.Mantissa, prod.Exponent), a * b);
+            // division: q is the nearest 200-bit value to a / b: |a - q b| <= |a - q' b| for the neighbours q'
+            BigFloat q = a / b;
+            BigFloat ulp = BigFloat.ScaleB(BigFloat.One, q.TopBit - BigFloat.Precision);
+            BigFloat r0 = BigFloat.Abs(BigFloat.SubExact(a, BigFloat.MulExact(q, b)));
+            BigFloat r1 = BigFloat.Abs(BigFloat.SubExact(a, BigFloat.MulExact(BigFloat.AddExact(q, ulp), b)));
+            BigFloat r2 = BigFloat.Abs(BigFloat.SubExact(a, BigFloat.MulExact(BigFloat.SubExact(q, ulp), b)));
+            Assert.True(r0 <= r1 && r0 <= r2, "division not nearest");
+            Assert.Equal(a.Sign * b.Sign, (a / b).Sign);
+            Assert.Equal(Math.Sign(a.CompareTo(b)), Math.Sign(BigFloat.SubExact(a, b).Sign));
+        }
+        // 1 + 2^-300 rounds to 1; 1 + (2^-201 + 2^-400) rounds up (sticky above the tie)
+        Assert.Equal(BigFloat.One, BigFloat.One + Pow2(-300));
+        Assert.Equal(BigFloat.One, BigFloat.One + Pow2(-200));                                   // exact tie -> even
+        Assert.Equal(BigFloat.AddExact(BigFloat.One, Pow2(-199)), BigFloat.One + BigFloat.AddExact(Pow2(-200), Pow2(-400)));
+        Assert.Equal(BigFloat.One, BigFloat.One - Pow2(-201));                                  // tie below 1 -> even (1)
+        Assert.Equal(BigFloat.SubExact(BigFloat.One, Pow2(-200)), BigFloat.One - BigFloat.AddExact(Pow2(-201), Pow2(-700))); // below a power of two
+    }
+
     // ------------------------------------------------------------------ ulp helpers
 
     [Fact]
@@ -443,6 +486,27 @@ public class ReferenceSelfTests
         // non-integer gamma uses exp(gamma log(1 - pt))
         BigFloat fl2 = Exact.SigmoidFocal(2.0, 1.0, 1.5, 0.0);
         AssertClose(BigMath.Exp(1.5 * BigMath.Log(q)) * BigMath.Log1p(BigMath.Exp(-2.0)), fl2, 190);
+    }
+
+    [Fact]
+    public void CombinedApi_AgreesWithSeparateCallsAndUlpHelpers()
+    {
+        float[] z = [0.5f, -2f, 3.25f, 1f, -0.125f];
+        float[] y = [0.1f, 0.2f, 0.3f, 0.15f, 0.25f];
+        double[] coef = [2.0, 0.5];
+        var all = Exact.PolyCrossEntropyWithGradients(z, y, coef, 0.75);
+        Assert.Equal(Exact.PolyCrossEntropy(z, y, coef), all.Loss);
+        Assert.Equal(Exact.PolyCrossEntropyLogitsGradient(z, y, coef, 0.75), all.LogitsGradient);
+        Assert.Equal(Exact.PolyCrossEntropyLabelsGradient(z, y, coef, 0.75), all.LabelsGradient);
+        var byTarget = Exact.PolyCrossEntropyWithGradients(z, 2, coef);
+        Assert.Equal(Exact.PolyCrossEntropyLogitsGradient(z, 2, coef), byTarget.LogitsGradient);
+        float[] rounded = Exact.ToSingle(all.LogitsGradient);
+        Assert.Equal(0.0, Exact.MaxUlpError(rounded, all.LogitsGradient), 0.5000001);
+        Assert.True(Exact.MaxUlpErrorRelativeToRowMax(rounded, all.LogitsGradient) <= 0.5);
+        rounded[1] = MathF.BitIncrement(MathF.BitIncrement(rounded[1]));
+        Assert.InRange(Exact.MaxUlpError(rounded, all.LogitsGradient), 1.5, 2.5);
+        double[] rd = Exact.ToDouble(all.LogitsGradient);
+        Assert.True(Exact.MaxUlpError(rd, all.LogitsGradient) <= 0.5);
     }
 
     // ------------------------------------------------------------------ speed

@@ -200,7 +200,11 @@ internal static class Exact
         double[]? weights = null, double labelSmoothing = 0)
     {
         BigFloat[] ye = EffectiveLabels(y, weights, labelSmoothing, out _);
-        PolyRow row = PolyCore(z, ye, coefficients);
+        return LogitsGradientOf(PolyCore(z, ye, coefficients), ye, upstream);
+    }
+
+    private static BigFloat[] LogitsGradientOf(PolyRow row, BigFloat[] ye, BigFloat upstream)
+    {
         int c = ye.Length;
         var g = new BigFloat[c];
         if (row.Loss.IsNaN)
@@ -236,7 +240,11 @@ internal static class Exact
         double[]? weights = null, double labelSmoothing = 0)
     {
         BigFloat[] ye = EffectiveLabels(y, weights, labelSmoothing, out BigFloat[] chain);
-        PolyRow row = PolyCore(z, ye, coefficients);
+        return LabelsGradientOf(PolyCore(z, ye, coefficients), ye, chain, upstream);
+    }
+
+    private static BigFloat[] LabelsGradientOf(PolyRow row, BigFloat[] ye, BigFloat[] chain, BigFloat upstream)
+    {
         var g = new BigFloat[ye.Length];
         for (int k = 0; k < ye.Length; k++)
         {
@@ -245,6 +253,35 @@ internal static class Exact
             g[k] = upstream * chain[k] * v;
         }
         return g;
+    }
+
+    /// <summary>Loss and both gradients of u * L for one row in a single pass (the softmax is computed once).</summary>
+    internal sealed record PolyRowResult(BigFloat Loss, BigFloat[] LogitsGradient, BigFloat[] LabelsGradient);
+
+    /// <summary>Row loss (NOT multiplied by u), gradient of u * L w.r.t. the logits and w.r.t. the labels as given.</summary>
+    public static PolyRowResult PolyCrossEntropyWithGradients(double[] logitsRow, double[] labelsRow, double[] epsilonsOrCoefficients,
+        double upstream = 1.0, double[]? weights = null, double labelSmoothing = 0)
+        => WithGradients(ToBig(logitsRow), ToBig(labelsRow), epsilonsOrCoefficients, upstream, weights, labelSmoothing);
+
+    public static PolyRowResult PolyCrossEntropyWithGradients(float[] logitsRow, float[] labelsRow, double[] epsilonsOrCoefficients,
+        double upstream = 1.0, double[]? weights = null, double labelSmoothing = 0)
+        => WithGradients(ToBig(logitsRow), ToBig(labelsRow), epsilonsOrCoefficients, upstream, weights, labelSmoothing);
+
+    /// <summary>Integer target version (labels gradient w.r.t. the one-hot labels).</summary>
+    public static PolyRowResult PolyCrossEntropyWithGradients(double[] logitsRow, int target, double[] epsilonsOrCoefficients,
+        double upstream = 1.0, double labelSmoothing = 0)
+        => WithGradients(ToBig(logitsRow), OneHot(logitsRow.Length, target), epsilonsOrCoefficients, upstream, null, labelSmoothing);
+
+    public static PolyRowResult PolyCrossEntropyWithGradients(float[] logitsRow, int target, double[] epsilonsOrCoefficients,
+        double upstream = 1.0, double labelSmoothing = 0)
+        => WithGradients(ToBig(logitsRow), OneHot(logitsRow.Length, target), epsilonsOrCoefficients, upstream, null, labelSmoothing);
+
+    internal static PolyRowResult WithGradients(IReadOnlyList<BigFloat> z, BigFloat[] y, double[] coefficients, BigFloat upstream,
+        double[]? weights, double labelSmoothing)
+    {
+        BigFloat[] ye = EffectiveLabels(y, weights, labelSmoothing, out BigFloat[] chain);
+        PolyRow row = PolyCore(z, ye, coefficients);
+        return new PolyRowResult(row.Loss, LogitsGradientOf(row, ye, upstream), LabelsGradientOf(row, ye, chain, upstream));
     }
 
     // =============================================================== focal losses
@@ -446,6 +483,47 @@ internal static class Exact
         BigFloat diff = BigFloat.Abs(BigFloat.SubExact(computed, exact));
         return (diff / BigFloat.FromDouble(ulp)).ToDouble();
     }
+
+    /// <summary>Largest <see cref="UlpError(float, BigFloat)"/> over a row.</summary>
+    public static double MaxUlpError(ReadOnlySpan<float> computed, IReadOnlyList<BigFloat> exact)
+    {
+        if (computed.Length != exact.Count) throw new ArgumentException("length mismatch");
+        double m = 0;
+        for (int i = 0; i < computed.Length; i++) m = Math.Max(m, UlpError(computed[i], exact[i]));
+        return m;
+    }
+
+    public static double MaxUlpError(ReadOnlySpan<double> computed, IReadOnlyList<BigFloat> exact)
+    {
+        if (computed.Length != exact.Count) throw new ArgumentException("length mismatch");
+        double m = 0;
+        for (int i = 0; i < computed.Length; i++) m = Math.Max(m, UlpError(computed[i], exact[i]));
+        return m;
+    }
+
+    /// <summary>Largest |computed_i - exact_i| in float ulps of the row's largest |exact_i| (rounded to float).</summary>
+    public static double MaxUlpErrorRelativeToRowMax(ReadOnlySpan<float> computed, IReadOnlyList<BigFloat> exact)
+    {
+        if (computed.Length != exact.Count) throw new ArgumentException("length mismatch");
+        float scale = MaxAbs(exact).ToSingle();
+        double m = 0;
+        for (int i = 0; i < computed.Length; i++) m = Math.Max(m, UlpErrorRelativeTo(computed[i], exact[i], scale));
+        return m;
+    }
+
+    /// <summary>Largest |computed_i - exact_i| in double ulps of the row's largest |exact_i| (rounded to double).</summary>
+    public static double MaxUlpErrorRelativeToRowMax(ReadOnlySpan<double> computed, IReadOnlyList<BigFloat> exact)
+    {
+        if (computed.Length != exact.Count) throw new ArgumentException("length mismatch");
+        double scale = MaxAbs(exact).ToDouble();
+        double m = 0;
+        for (int i = 0; i < computed.Length; i++) m = Math.Max(m, UlpErrorRelativeTo(computed[i], exact[i], scale));
+        return m;
+    }
+
+    public static float[] ToSingle(IReadOnlyList<BigFloat> xs) => [.. xs.Select(x => x.ToSingle())];
+
+    public static double[] ToDouble(IReadOnlyList<BigFloat> xs) => [.. xs.Select(x => x.ToDouble())];
 
     /// <summary>The largest |x_i| (as the given type's value): convenient scale for <c>UlpErrorRelativeTo</c>.</summary>
     public static BigFloat MaxAbs(IEnumerable<BigFloat> xs)
