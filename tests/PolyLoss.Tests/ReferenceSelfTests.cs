@@ -122,6 +122,35 @@ public class ReferenceSelfTests
         Assert.Equal(Math.Log(1e-320), BigMath.Log(1e-320).ToDouble(), 1e-15 * 740);
     }
 
+    // 2 atanh(1/n) = 2 sum 1 / ((2k+1) n^(2k+1)) in exact rationals truncated at 2^-260: ln((n+1)/(n-1))
+    private static BigFloat TwoAtanhInv(int n)
+    {
+        BigInteger one = BigInteger.One << 260, sum = BigInteger.Zero, pow = n;
+        for (int k = 0; ; k++, pow *= n * n)
+        {
+            BigInteger term = 2 * one / (pow * (2 * k + 1));
+            if (term.IsZero) break;
+            sum += term;
+        }
+        return BigFloat.Round(sum, -260);
+    }
+
+    [Theory]
+    [InlineData(1.5, 5, 1)]   // ln 1.5 = 2 atanh(1/5)
+    [InlineData(1.25, 9, 1)]  // ln 1.25 = 2 atanh(1/9)
+    [InlineData(0.75, 7, -1)] // ln 0.75 = -2 atanh(1/7)
+    [InlineData(3.0, 5, 1)]   // ln 3 = 2 atanh(1/5) + ln 2
+    [InlineData(0.1875, 7, -1)] // ln(3/16) = -2 atanh(1/7) - 2 ln 2
+    public void Log_AgreesWithIndependentAtanhSeriesTo197Bits(double x, int n, int sign)
+    {
+        BigFloat expected = sign > 0 ? TwoAtanhInv(n) : -TwoAtanhInv(n);
+        if (x == 3.0) expected += TwoAtanhInv(3);      // ln 2 = 2 atanh(1/3)
+        if (x == 0.1875) expected -= 2 * TwoAtanhInv(3);
+        AssertClose(expected, BigMath.Log(x), 197, null, $"log {x}");
+        AssertClose(TwoAtanhInv(3), BigMath.Ln2, 199, null, "ln2 constant");
+        AssertClose(TwoAtanhInv(3), BigMath.Log(2), 199, null, "log 2");
+    }
+
     [Fact]
     public void PowInt_AndPowReal()
     {
@@ -164,8 +193,15 @@ public class ReferenceSelfTests
         BigFloat justBelowMinNormalTie = BigFloat.CreateExact((BigInteger.One << 53) - 1, -1075); // (2^52 - 1/2) ulps: tie -> 2^52 (even)
         Assert.Equal(minNormal, justBelowMinNormalTie.ToDouble());
         Assert.Equal(BitConverter.Int64BitsToDouble(0x000FFFFFFFFFFFFFL), BigFloat.CreateExact((BigInteger.One << 54) - 3, -1076).ToDouble()); // (2^52 - 3/4) -> 2^52 - 1
-        for (long bits = 1; bits < 1L << 52; bits = bits * 3 + 1)
-            Assert.Equal(BitConverter.Int64BitsToDouble(bits), BigFloat.FromDouble(BitConverter.Int64BitsToDouble(bits)).ToDouble());
+        for (long bits = 1; bits < 0x7FF0000000000000L / 3; bits = bits * 3 + 1)
+        {
+            double d = BitConverter.Int64BitsToDouble(bits);
+            Assert.Equal(d, BigFloat.FromDouble(d).ToDouble());
+            BigFloat mid = BigFloat.ScaleB(BigFloat.AddExact(BigFloat.FromDouble(d), BigFloat.FromDouble(Math.BitIncrement(d))), -1);
+            Assert.Equal(Math.BitIncrement(d), BigFloat.AddExact(mid, Pow2(-1200)).ToDouble());
+            Assert.Equal(d, BigFloat.SubExact(mid, Pow2(-1200)).ToDouble());
+            Assert.Equal((bits & 1) == 0 ? d : Math.BitIncrement(d), mid.ToDouble());
+        }
         // overflow: halfway between MaxValue and 2^1024 rounds to even = 2^1024 = inf
         BigFloat maxD = double.MaxValue;
         Assert.Equal(double.PositiveInfinity, (maxD + Pow2(970)).ToDouble());
@@ -194,6 +230,17 @@ public class ReferenceSelfTests
         Assert.Equal(float.MaxValue, BigFloat.SubExact(maxF + Pow2(103), Pow2(60)).ToSingle());
         Assert.Equal(float.MaxValue, maxF.ToSingle());
         Assert.Equal(-3.5f, BigFloat.FromSingle(-3.5f).ToSingle());
+        for (long bits = 1; bits < 0x7F800000L; bits = bits * 3 + 1)
+        {
+            float f = BitConverter.Int32BitsToSingle((int)bits);
+            Assert.Equal(f, BigFloat.FromSingle(f).ToSingle());
+            Assert.Equal(-f, BigFloat.FromSingle(-f).ToSingle());
+            // a value just above the midpoint between f and its successor rounds up, just below rounds down
+            BigFloat mid = BigFloat.ScaleB(BigFloat.AddExact(BigFloat.FromSingle(f), BigFloat.FromSingle(MathF.BitIncrement(f))), -1);
+            Assert.Equal(MathF.BitIncrement(f), BigFloat.AddExact(mid, Pow2(-400)).ToSingle());
+            Assert.Equal(f, BigFloat.SubExact(mid, Pow2(-400)).ToSingle());
+            Assert.Equal((bits & 1) == 0 ? f : MathF.BitIncrement(f), mid.ToSingle());
+        }
     }
 
     [Fact]
