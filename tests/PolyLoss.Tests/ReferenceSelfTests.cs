@@ -572,7 +572,7 @@ public class ReferenceSelfTests
         sw.Restart();
         Exact.PolyCrossEntropyLogitsGradient(z, 17, [2.0]);
         double rowMs = sw.Elapsed.TotalMilliseconds;
-        Assert.True(perExpUs < 200, $"exp takes {perExpUs} us");
-        Assert.True(rowMs < 500, $"a C = 1000 row takes {rowMs} ms");
+        Assert.True(perExpUs < 500, $"exp takes {perExpUs} us");
+        Assert.True(rowMs < 2000, $"a C = 1000 row takes {rowMs} ms");
     }
 }
