@@ -32,14 +32,16 @@ public static class functional
     /// <param name="weight">Optional per-class weights <c>[C]</c>. With class targets a row's loss is scaled by the weight of its target
     /// (label smoothing spreads it as <c>sum_k w_k y_k [-log p_k + epsilon (1 - p_k)]</c>); with probability targets each class
     /// term is scaled by its weight.</param>
-    /// <param name="ignore_index">Class-index targets equal to this value contribute neither loss nor gradient and are left out of the mean. Unused for probability targets.</param>
+    /// <param name="ignore_index">Class-index targets equal to this value contribute neither loss nor gradient and are left out of the mean.
+    /// Must be negative (unused) with probability targets, as in TorchSharp.</param>
     /// <param name="reduction"><see cref="Reduction.Mean"/> (default): for class targets the sum of the row losses divided by the summed
     /// weights of the non-ignored targets (their count without weights), for probability targets divided by the number of rows;
     /// <see cref="Reduction.Sum"/>; or <see cref="Reduction.None"/>: one loss per row, shaped like the input without dimension 1.</param>
     /// <param name="label_smoothing">In [0, 1]: targets become <c>(1 - s) y + s / C</c>; the smoothed distribution is used both in the cross entropy
     /// and in <c>p_t = sum_k y_k p_k</c>.</param>
     /// <returns>The loss: a scalar for Mean and Sum, otherwise one value per row.</returns>
-    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit together, epsilon not finite, or label_smoothing outside [0, 1].</exception>
+    /// <exception cref="ArgumentException">Shapes or dtypes that do not fit together, epsilon not finite, label_smoothing outside [0, 1],
+    /// or a non-negative ignore_index with probability targets.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A class-index target outside [0, C) that is not ignore_index (fused path; the composite path reports
     /// LibTorch's index error).</exception>
     public static Tensor poly_loss_cross_entropy(Tensor input, Tensor target, double epsilon = 2.0, Tensor? weight = null,
@@ -74,6 +76,9 @@ public static class functional
         bool dense = target.is_floating_point();
         if (!dense && !IsInteger(target.dtype))
             throw new ArgumentException($"target must hold class indices (an integer tensor) or probabilities (a floating tensor); got {target.dtype}.", nameof(target));
+
+        if (dense && ignore_index >= 0)
+            throw new ArgumentException("ignore_index is not supported for probability targets (as in TorchSharp); leave it negative.", nameof(ignore_index));
 
         using var scope = NewDisposeScope();
         bool unbatched = input.dim() == 1;

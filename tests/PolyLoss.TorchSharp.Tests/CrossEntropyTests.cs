@@ -312,5 +312,6 @@ public class CrossEntropyTests
         Assert.Throws<ArgumentException>(() => functional.poly_loss_cross_entropy(logits, tensor(new long[] { 0, 1, 2, 0 }), weight: ones(4)));
         Assert.Throws<ArgumentException>(() => functional.poly_loss_cross_entropy(logits, tensor(new long[] { 0, 1, 2, 0 }), epsilon: double.NaN));
         Assert.Throws<ArgumentException>(() => functional.poly_loss_cross_entropy(logits, tensor(new bool[] { true, false, true, false })));
+        Assert.Throws<ArgumentException>(() => functional.poly_loss_cross_entropy(logits, softmax(randn(4, 3), 1), ignore_index: 0));
     }
 }
