@@ -247,6 +247,25 @@ public class CrossEntropyTests
     }
 
     [Fact]
+    public void CompositePathOnEveryAvailableDeviceMatchesTheFusedCpuResult()
+    {
+        var c = new CeCase(false, true, true, 0.1, Reduction.Mean, true, ScalarType.Float32);
+        var d = CeInputs.Make(c);
+        var expected = Grad.Of(Loss(c, d, PolyLossBackend.Fused), d.Logits, d.Target, d.Upstream);
+        var devices = new List<Device> { CPU };
+        if (cuda.is_available()) devices.Add(CUDA);
+        foreach (Device device in devices)
+        {
+            Tensor w = d.Weight!.to(device);
+            var got = Grad.Of((x, y) => functional.poly_loss_cross_entropy(x, y, PolyLossBackend.Composite, 2.0, w, CeInputs.IgnoreIndex, Reduction.Mean, 0.1),
+                d.Logits.to(device), d.Target.to(device), d.Upstream.to(device));
+            Assert.Equal(device.type, got.value.device_type);
+            TensorAssert.Close(expected.value, got.value.cpu(), 2e-5, 2e-6, $"{device} loss");
+            TensorAssert.Close(expected.gradInput, got.gradInput.cpu(), 2e-5, 2e-6, $"{device} gradient");
+        }
+    }
+
+    [Fact]
     public void AutoUsesTheFusedKernelsForCpuFloat32AndFloat64()
     {
         // The fused path reports an out-of-range target as ArgumentOutOfRangeException before touching the kernels;
