@@ -34,6 +34,7 @@ internal static class Fused
             LabelSmoothing = labelSmoothing,
             Reduction = ToCore(reduction),
             IgnoreIndex = dense ? -100 : IgnoreValue(ignoreIndex),
+            MaxDegreeOfParallelism = Threads(),
         };
         Tensor? labels = null;
         int[]? targets = null;
@@ -52,7 +53,7 @@ internal static class Fused
         using var scope = NewDisposeScope();
         Tensor logits = input.contiguous();
         Tensor labels = target.to(input.dtype).contiguous();
-        var options = new FocalOptions { Epsilon = epsilon, Gamma = gamma, Alpha = alpha, Reduction = ToCore(reduction) };
+        var options = new FocalOptions { Epsilon = epsilon, Gamma = gamma, Alpha = alpha, Reduction = ToCore(reduction), MaxDegreeOfParallelism = Threads() };
         var spec = new FocalSpec(options, reduction == Reduction.None ? input.shape : []);
         Tensor result = SigmoidFocalFunction.apply(logits, labels, spec);
         return result.MoveToOuterDisposeScope();
@@ -71,6 +72,9 @@ internal static class Fused
         if (input.numel() > int.MaxValue) return $"the input has {input.numel()} elements, more than a span holds";
         return null;
     }
+
+    /// <summary>The fused kernels use as many threads as LibTorch's intra-op pool (<c>torch.set_num_threads</c>).</summary>
+    private static int Threads() => Math.Max(1, torch.get_num_threads());
 
     /// <summary>The tensor with dimension 1 moved last, contiguous (no copy when it already is).</summary>
     private static Tensor ToRows(Tensor t)
