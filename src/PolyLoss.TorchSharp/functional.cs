@@ -13,8 +13,9 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// </summary>
 /// <remarks>
 /// Each function has two implementations that agree to rounding (see <see cref="PolyLossBackend"/>): a composition
-/// of TorchSharp operations for any device and dtype, and a custom autograd function over the PolyLoss core
-/// library's fused kernels for CPU float32 / float64. The overloads without a backend choose automatically.
+/// of TorchSharp operations for any device and dtype (the <c>_composite</c> functions), and a custom autograd function
+/// over the PolyLoss core library's fused kernels for CPU float32 / float64 (the <c>_fused</c> functions). The
+/// functions without a suffix choose automatically: fused where it applies.
 /// </remarks>
 public static class functional
 {
@@ -46,25 +47,46 @@ public static class functional
     /// LibTorch's index error).</exception>
     public static Tensor poly_loss_cross_entropy(Tensor input, Tensor target, double epsilon = 2.0, Tensor? weight = null,
         long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0) =>
-        poly_loss_cross_entropy(input, target, PolyLossBackend.Auto, epsilon, weight, ignore_index, reduction, label_smoothing);
+        CrossEntropy(PolyLossBackend.Auto, input, target, epsilon, weight, ignore_index, reduction, label_smoothing);
 
     /// <summary>
-    /// Poly-1 cross entropy computed by the given <paramref name="backend"/>; otherwise identical to
+    /// Poly-1 cross entropy through the fused path: a custom autograd function over the PolyLoss core library's kernels,
+    /// on the tensors' memory. Otherwise identical to
     /// <see cref="poly_loss_cross_entropy(Tensor, Tensor, double, Tensor?, long, Reduction, double)"/>.
     /// </summary>
-    /// <param name="input">Logits, class dimension 1.</param>
+    /// <param name="input">Logits, class dimension 1; CPU float32 or float64.</param>
     /// <param name="target">Class indices or class probabilities.</param>
-    /// <param name="backend">Which implementation to use; <see cref="PolyLossBackend.Fused"/> throws <see cref="NotSupportedException"/>
-    /// for tensors it cannot take (not on the CPU, or not float32 / float64).</param>
     /// <param name="epsilon">The Poly-1 coefficient.</param>
     /// <param name="weight">Optional per-class weights <c>[C]</c>.</param>
     /// <param name="ignore_index">Ignored class-index target value.</param>
     /// <param name="reduction">How row losses are combined.</param>
     /// <param name="label_smoothing">Label smoothing in [0, 1].</param>
     /// <returns>The loss.</returns>
-    /// <exception cref="NotSupportedException"><paramref name="backend"/> is Fused and the tensors are not CPU float32 / float64.</exception>
-    public static Tensor poly_loss_cross_entropy(Tensor input, Tensor target, PolyLossBackend backend, double epsilon = 2.0,
-        Tensor? weight = null, long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0)
+    /// <exception cref="NotSupportedException">The tensors are not CPU float32 / float64 (or have more than 2^31 - 1 elements).</exception>
+    public static Tensor poly_loss_cross_entropy_fused(Tensor input, Tensor target, double epsilon = 2.0, Tensor? weight = null,
+        long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0) =>
+        CrossEntropy(PolyLossBackend.Fused, input, target, epsilon, weight, ignore_index, reduction, label_smoothing);
+
+    /// <summary>
+    /// Poly-1 cross entropy through the composite path: TorchSharp operations differentiated by LibTorch's autograd, on any
+    /// device and floating dtype. Otherwise identical to
+    /// <see cref="poly_loss_cross_entropy(Tensor, Tensor, double, Tensor?, long, Reduction, double)"/>.
+    /// </summary>
+    /// <param name="input">Logits, class dimension 1.</param>
+    /// <param name="target">Class indices or class probabilities.</param>
+    /// <param name="epsilon">The Poly-1 coefficient.</param>
+    /// <param name="weight">Optional per-class weights <c>[C]</c>.</param>
+    /// <param name="ignore_index">Ignored class-index target value.</param>
+    /// <param name="reduction">How row losses are combined.</param>
+    /// <param name="label_smoothing">Label smoothing in [0, 1].</param>
+    /// <returns>The loss.</returns>
+    public static Tensor poly_loss_cross_entropy_composite(Tensor input, Tensor target, double epsilon = 2.0, Tensor? weight = null,
+        long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0) =>
+        CrossEntropy(PolyLossBackend.Composite, input, target, epsilon, weight, ignore_index, reduction, label_smoothing);
+
+    /// <summary>Poly-1 cross entropy computed by <paramref name="backend"/> (validation, then dispatch).</summary>
+    internal static Tensor CrossEntropy(PolyLossBackend backend, Tensor input, Tensor target, double epsilon, Tensor? weight,
+        long ignore_index, Reduction reduction, double label_smoothing)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);
@@ -120,25 +142,44 @@ public static class functional
     /// <exception cref="ArgumentException">Shapes differ, the input is not floating point, or a parameter is out of range.</exception>
     public static Tensor poly1_focal_loss(Tensor input, Tensor target, double epsilon = 1.0, double gamma = 2.0, double? alpha = null,
         Reduction reduction = Reduction.Mean) =>
-        poly1_focal_loss(input, target, PolyLossBackend.Auto, epsilon, gamma, alpha, reduction);
+        SigmoidFocal(PolyLossBackend.Auto, input, target, epsilon, gamma, alpha, reduction);
 
     /// <summary>
-    /// Sigmoid Poly-1 focal loss computed by the given <paramref name="backend"/>; otherwise identical to
+    /// Sigmoid Poly-1 focal loss through the fused path (the core library's kernel; CPU float32 / float64). It does not
+    /// differentiate with respect to the target. Otherwise identical to
     /// <see cref="poly1_focal_loss(Tensor, Tensor, double, double, double?, Reduction)"/>.
     /// </summary>
     /// <param name="input">Logits of any shape.</param>
     /// <param name="target">Labels in [0, 1] of the input's shape.</param>
-    /// <param name="backend">Which implementation to use. The fused path does not differentiate with respect to the target:
-    /// Auto then uses the composite path, and Fused throws <see cref="NotSupportedException"/>.</param>
     /// <param name="epsilon">The Poly-1 coefficient.</param>
     /// <param name="gamma">The focusing exponent.</param>
     /// <param name="alpha">Optional positive-class weight.</param>
     /// <param name="reduction">How element losses are combined.</param>
     /// <returns>The loss.</returns>
-    /// <exception cref="NotSupportedException"><paramref name="backend"/> is Fused and the tensors are not CPU float32 / float64,
-    /// or the target requires a gradient.</exception>
-    public static Tensor poly1_focal_loss(Tensor input, Tensor target, PolyLossBackend backend, double epsilon = 1.0, double gamma = 2.0,
-        double? alpha = null, Reduction reduction = Reduction.Mean)
+    /// <exception cref="NotSupportedException">The tensors are not CPU float32 / float64, or the target requires a gradient.</exception>
+    public static Tensor poly1_focal_loss_fused(Tensor input, Tensor target, double epsilon = 1.0, double gamma = 2.0, double? alpha = null,
+        Reduction reduction = Reduction.Mean) =>
+        SigmoidFocal(PolyLossBackend.Fused, input, target, epsilon, gamma, alpha, reduction);
+
+    /// <summary>
+    /// Sigmoid Poly-1 focal loss through the composite path (TorchSharp operations, any device and dtype). Otherwise identical to
+    /// <see cref="poly1_focal_loss(Tensor, Tensor, double, double, double?, Reduction)"/>.
+    /// </summary>
+    /// <param name="input">Logits of any shape.</param>
+    /// <param name="target">Labels in [0, 1] of the input's shape.</param>
+    /// <param name="epsilon">The Poly-1 coefficient.</param>
+    /// <param name="gamma">The focusing exponent.</param>
+    /// <param name="alpha">Optional positive-class weight.</param>
+    /// <param name="reduction">How element losses are combined.</param>
+    /// <returns>The loss.</returns>
+    public static Tensor poly1_focal_loss_composite(Tensor input, Tensor target, double epsilon = 1.0, double gamma = 2.0, double? alpha = null,
+        Reduction reduction = Reduction.Mean) =>
+        SigmoidFocal(PolyLossBackend.Composite, input, target, epsilon, gamma, alpha, reduction);
+
+    /// <summary>Sigmoid Poly-1 focal loss computed by <paramref name="backend"/> (validation, then dispatch). Auto uses the
+    /// composite path when the target requires a gradient.</summary>
+    internal static Tensor SigmoidFocal(PolyLossBackend backend, Tensor input, Tensor target, double epsilon, double gamma, double? alpha,
+        Reduction reduction)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(target);

@@ -15,7 +15,7 @@ public class CrossEntropyTests
     public static TheoryData<CeCase> Cases => CeCase.Data();
 
     private static Func<Tensor, Tensor, Tensor> Loss(CeCase c, CeInputs d, PolyLossBackend backend, double epsilon = Epsilon) =>
-        (x, y) => functional.poly_loss_cross_entropy(x, y, backend, epsilon, d.Weight, c.Ignore ? CeInputs.IgnoreIndex : -100,
+        (x, y) => Doors.poly_loss_cross_entropy(x, y, backend, epsilon, d.Weight, c.Ignore ? CeInputs.IgnoreIndex : -100,
             c.Reduction, c.Smoothing);
 
     [Theory]
@@ -156,7 +156,7 @@ public class CrossEntropyTests
         // p_t = 1/2: CE = ln 2 and the Poly-1 term is eps * (1 - 1/2).
         Tensor logits = tensor(new double[] { 0.3, 0.3, -1.0, -1.0 }).view(2, 2);
         Tensor target = tensor(new long[] { 0, 1 });
-        Tensor loss = functional.poly_loss_cross_entropy(logits, target, backend, epsilon: 2.0, reduction: Reduction.None);
+        Tensor loss = Doors.poly_loss_cross_entropy(logits, target, backend, epsilon: 2.0, reduction: Reduction.None);
         TensorAssert.Close(new[] { Math.Log(2) + 1, Math.Log(2) + 1 }, TensorAssert.ToDoubles(loss), 1e-15, 0, "loss");
     }
 
@@ -167,7 +167,7 @@ public class CrossEntropyTests
     {
         Tensor logits = randn(4, 3, ScalarType.Float64);
         Tensor target = tensor(new long[] { 1, -100, 2, -100 });
-        var r = Grad.Of((x, y) => functional.poly_loss_cross_entropy(x, y, backend, reduction: Reduction.None), logits, target, ones(4, ScalarType.Float64));
+        var r = Grad.Of((x, y) => Doors.poly_loss_cross_entropy(x, y, backend, reduction: Reduction.None), logits, target, ones(4, ScalarType.Float64));
         double[] loss = TensorAssert.ToDoubles(r.value), grad = TensorAssert.ToDoubles(r.gradInput);
         Assert.Equal(0.0, loss[1]);
         Assert.Equal(0.0, loss[3]);
@@ -183,7 +183,7 @@ public class CrossEntropyTests
     {
         Tensor logits = randn(3, 4, ScalarType.Float32);
         Tensor target = full(3, -100L, ScalarType.Int64);
-        double ours = functional.poly_loss_cross_entropy(logits, target, backend).to(ScalarType.Float64).item<double>();
+        double ours = Doors.poly_loss_cross_entropy(logits, target, backend).to(ScalarType.Float64).item<double>();
         double theirs = nn.functional.cross_entropy(logits, target).to(ScalarType.Float64).item<double>();
         Assert.True(double.IsNaN(theirs));
         Assert.True(double.IsNaN(ours));
@@ -198,8 +198,8 @@ public class CrossEntropyTests
     {
         Tensor logits = randn(6, ScalarType.Float64);
         Tensor target = dense ? softmax(randn(6, ScalarType.Float64), 0) : tensor(4L);
-        Tensor single = functional.poly_loss_cross_entropy(logits, target, backend, reduction: Reduction.None);
-        Tensor batch = functional.poly_loss_cross_entropy(logits.unsqueeze(0), target.unsqueeze(0), backend, reduction: Reduction.None);
+        Tensor single = Doors.poly_loss_cross_entropy(logits, target, backend, reduction: Reduction.None);
+        Tensor batch = Doors.poly_loss_cross_entropy(logits.unsqueeze(0), target.unsqueeze(0), backend, reduction: Reduction.None);
         Assert.Empty(single.shape);
         TensorAssert.Close(batch.squeeze(0), single, 1e-15, 0, "loss");
     }
@@ -221,9 +221,9 @@ public class CrossEntropyTests
             var fused = Grad.Of((a, b) =>
             {
                 Assert.False(a.is_contiguous()); // clone() keeps the strides
-                return functional.poly_loss_cross_entropy(a, b, PolyLossBackend.Fused, reduction: reduction);
+                return Doors.poly_loss_cross_entropy(a, b, PolyLossBackend.Fused, reduction: reduction);
             }, x, y, up);
-            var composite = Grad.Of((a, b) => functional.poly_loss_cross_entropy(a, b, PolyLossBackend.Composite, reduction: reduction), x, y, up);
+            var composite = Grad.Of((a, b) => Doors.poly_loss_cross_entropy(a, b, PolyLossBackend.Composite, reduction: reduction), x, y, up);
             TensorAssert.Close(composite.value, fused.value, 1e-12, 1e-13, "loss");
             TensorAssert.Close(composite.gradInput, fused.gradInput, 1e-12, 1e-13, "gradient");
         }
@@ -236,7 +236,7 @@ public class CrossEntropyTests
     {
         var c = new CeCase(false, true, true, 0.1, Reduction.Mean, true, ScalarType.Float64);
         var d = CeInputs.Make(c);
-        Tensor reference = functional.poly_loss_cross_entropy(d.Logits, d.Target, PolyLossBackend.Composite, 2.0, d.Weight, CeInputs.IgnoreIndex,
+        Tensor reference = Doors.poly_loss_cross_entropy(d.Logits, d.Target, PolyLossBackend.Composite, 2.0, d.Weight, CeInputs.IgnoreIndex,
             Reduction.Mean, 0.1);
         Tensor x = d.Logits.to(dtype).requires_grad_(true);
         Tensor loss = functional.poly_loss_cross_entropy(x, d.Target, 2.0, d.Weight!.to(dtype), CeInputs.IgnoreIndex, Reduction.Mean, 0.1);
@@ -257,7 +257,7 @@ public class CrossEntropyTests
         foreach (Device device in devices)
         {
             Tensor w = d.Weight!.to(device);
-            var got = Grad.Of((x, y) => functional.poly_loss_cross_entropy(x, y, PolyLossBackend.Composite, 2.0, w, CeInputs.IgnoreIndex, Reduction.Mean, 0.1),
+            var got = Grad.Of((x, y) => Doors.poly_loss_cross_entropy(x, y, PolyLossBackend.Composite, 2.0, w, CeInputs.IgnoreIndex, Reduction.Mean, 0.1),
                 d.Logits.to(device), d.Target.to(device), d.Upstream.to(device));
             Assert.Equal(device.type, got.value.device_type);
             TensorAssert.Close(expected.value, got.value.cpu(), 2e-5, 2e-6, $"{device} loss");
@@ -275,7 +275,7 @@ public class CrossEntropyTests
             Tensor logits = randn(3, 4, dtype);
             Tensor bad = tensor(new long[] { 0, 7, 1 });
             Assert.Throws<ArgumentOutOfRangeException>(() => functional.poly_loss_cross_entropy(logits, bad));
-            Assert.ThrowsAny<Exception>(() => functional.poly_loss_cross_entropy(logits, bad, PolyLossBackend.Composite));
+            Assert.ThrowsAny<Exception>(() => Doors.poly_loss_cross_entropy(logits, bad, PolyLossBackend.Composite));
             Assert.Equal(PolyLossBackend.Fused, functional.ChooseCrossEntropy(PolyLossBackend.Auto, logits, bad, null));
         }
     }
@@ -294,7 +294,7 @@ public class CrossEntropyTests
     {
         Tensor logits = randn(3, 4).to(ScalarType.BFloat16);
         Assert.Throws<NotSupportedException>(() =>
-            functional.poly_loss_cross_entropy(logits, tensor(new long[] { 0, 1, 2 }), PolyLossBackend.Fused));
+            Doors.poly_loss_cross_entropy(logits, tensor(new long[] { 0, 1, 2 }), PolyLossBackend.Fused));
     }
 
     [Fact]
@@ -304,8 +304,8 @@ public class CrossEntropyTests
         Tensor target = randint(0, 3, new long[] { 5 }, ScalarType.Int64);
         using (no_grad())
         {
-            Tensor a = functional.poly_loss_cross_entropy(logits, target, PolyLossBackend.Fused);
-            Tensor b = functional.poly_loss_cross_entropy(logits, target, PolyLossBackend.Composite);
+            Tensor a = Doors.poly_loss_cross_entropy(logits, target, PolyLossBackend.Fused);
+            Tensor b = Doors.poly_loss_cross_entropy(logits, target, PolyLossBackend.Composite);
             Assert.False(a.requires_grad);
             TensorAssert.Close(b, a, 2e-6, 1e-6, "loss");
         }
@@ -318,7 +318,7 @@ public class CrossEntropyTests
         Tensor target = tensor(new long[] { 2, 0, 1, 1 });
         Tensor expected = functional.poly_loss_cross_entropy(logits, target);
         TensorAssert.Close(expected, functional.poly_loss_cross_entropy(logits, target.to(ScalarType.Int32)), 0, 0, "int32 targets");
-        TensorAssert.Close(expected, functional.poly_loss_cross_entropy(logits, target.to(ScalarType.Int32), PolyLossBackend.Composite), 1e-14, 0, "int32 targets, composite");
+        TensorAssert.Close(expected, Doors.poly_loss_cross_entropy(logits, target.to(ScalarType.Int32), PolyLossBackend.Composite), 1e-14, 0, "int32 targets, composite");
     }
 
     [Fact]

@@ -35,7 +35,7 @@ public class FocalTests
     public void GammaZeroEpsilonZeroEqualsBinaryCrossEntropyWithLogits(PolyLossBackend backend, Reduction reduction, ScalarType dtype)
     {
         var (logits, labels, upstream) = Inputs(dtype, reduction, soft: true);
-        var ours = Grad.Of((x, y) => functional.poly1_focal_loss(x, y, backend, epsilon: 0, gamma: 0, reduction: reduction), logits, labels, upstream);
+        var ours = Grad.Of((x, y) => Doors.poly1_focal_loss(x, y, backend, epsilon: 0, gamma: 0, reduction: reduction), logits, labels, upstream);
         var theirs = Grad.Of((x, y) => nn.functional.binary_cross_entropy_with_logits(x, y, reduction: reduction), logits, labels, upstream);
         var (rtol, atol) = TensorAssert.Tolerance(dtype);
         TensorAssert.Close(theirs.value, ours.value, rtol, atol, "loss");
@@ -63,7 +63,7 @@ public class FocalTests
             Reduction.Sum => [expected.Sum()],
             _ => [expected.Average()],
         };
-        Tensor got = functional.poly1_focal_loss(logits, labels, backend, eps, gamma, alpha, reduction);
+        Tensor got = Doors.poly1_focal_loss(logits, labels, backend, eps, gamma, alpha, reduction);
         double rtol = dtype == ScalarType.Float64 ? 1e-12 : 2e-5;
         TensorAssert.Close(want, TensorAssert.ToDoubles(got), rtol, rtol * 1e-1, "loss");
     }
@@ -74,7 +74,7 @@ public class FocalTests
     {
         if (dtype != ScalarType.Float64) return; // finite differences need double; float32 agreement is checked elsewhere
         var (logits, labels, upstream) = Inputs(dtype, reduction);
-        Func<Tensor, Tensor, Tensor> loss = (x, y) => functional.poly1_focal_loss(x, y, backend, 1.0, 2.0, 0.75, reduction);
+        Func<Tensor, Tensor, Tensor> loss = (x, y) => Doors.poly1_focal_loss(x, y, backend, 1.0, 2.0, 0.75, reduction);
         var analytic = Grad.Of(loss, logits, labels, upstream);
         double[] x0 = TensorAssert.ToDoubles(logits), fd = new double[x0.Length];
         const double h = 1e-6;

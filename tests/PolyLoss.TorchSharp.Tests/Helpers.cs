@@ -124,3 +124,23 @@ public static class Grad
         return (value.detach(), x.grad!.detach().clone(), targetGrad ? y.grad!.detach().clone() : null);
     }
 }
+
+/// <summary>The public functions by backend: Auto is the plain name, Fused and Composite the suffixed twins.</summary>
+public static class Doors
+{
+    public static Tensor poly_loss_cross_entropy(Tensor input, Tensor target, PolyLossBackend backend, double epsilon = 2.0,
+        Tensor? weight = null, long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0) => backend switch
+    {
+        PolyLossBackend.Fused => functional.poly_loss_cross_entropy_fused(input, target, epsilon, weight, ignore_index, reduction, label_smoothing),
+        PolyLossBackend.Composite => functional.poly_loss_cross_entropy_composite(input, target, epsilon, weight, ignore_index, reduction, label_smoothing),
+        _ => functional.poly_loss_cross_entropy(input, target, epsilon, weight, ignore_index, reduction, label_smoothing),
+    };
+
+    public static Tensor poly1_focal_loss(Tensor input, Tensor target, PolyLossBackend backend, double epsilon = 1.0, double gamma = 2.0,
+        double? alpha = null, Reduction reduction = Reduction.Mean) => backend switch
+    {
+        PolyLossBackend.Fused => functional.poly1_focal_loss_fused(input, target, epsilon, gamma, alpha, reduction),
+        PolyLossBackend.Composite => functional.poly1_focal_loss_composite(input, target, epsilon, gamma, alpha, reduction),
+        _ => functional.poly1_focal_loss(input, target, epsilon, gamma, alpha, reduction),
+    };
+}

@@ -8,7 +8,8 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// <summary>
 /// Poly-1 cross entropy as a TorchSharp module, the counterpart of <c>TorchSharp.Modules.CrossEntropyLoss</c>:
 /// <c>L = CE + epsilon * (1 - p_t)</c>. Create it with <see cref="PolyNN.PolyCrossEntropyLoss"/>; it calls
-/// <see cref="functional.poly_loss_cross_entropy(Tensor, Tensor, PolyLossBackend, double, Tensor?, long, Reduction, double)"/>.
+/// <see cref="functional.poly_loss_cross_entropy(Tensor, Tensor, double, Tensor?, long, Reduction, double)"/> (or its
+/// <c>_fused</c> / <c>_composite</c> twin, as <see cref="backend"/> says).
 /// </summary>
 public sealed class PolyCrossEntropyLoss : Loss<Tensor, Tensor, Tensor>
 {
@@ -51,13 +52,14 @@ public sealed class PolyCrossEntropyLoss : Loss<Tensor, Tensor, Tensor>
     /// <param name="target">Class indices (int64) or probabilities of the input's shape.</param>
     /// <returns>The reduced loss, or one loss per row for <see cref="Reduction.None"/>.</returns>
     public override Tensor forward(Tensor input, Tensor target) =>
-        functional.poly_loss_cross_entropy(input, target, backend, epsilon, weight, ignore_index, reduction, label_smoothing);
+        functional.CrossEntropy(backend, input, target, epsilon, weight, ignore_index, reduction, label_smoothing);
 }
 
 /// <summary>
 /// Sigmoid Poly-1 focal loss as a TorchSharp module (element-wise, multi-label). Create it with
 /// <see cref="PolyNN.Poly1FocalLoss"/>; it calls
-/// <see cref="functional.poly1_focal_loss(Tensor, Tensor, PolyLossBackend, double, double, double?, Reduction)"/>.
+/// <see cref="functional.poly1_focal_loss(Tensor, Tensor, double, double, double?, Reduction)"/> (or its
+/// <c>_fused</c> / <c>_composite</c> twin, as <see cref="backend"/> says).
 /// </summary>
 public sealed class Poly1FocalLoss : Loss<Tensor, Tensor, Tensor>
 {
@@ -94,5 +96,5 @@ public sealed class Poly1FocalLoss : Loss<Tensor, Tensor, Tensor>
     /// <param name="target">Labels in [0, 1].</param>
     /// <returns>The reduced loss, or the element-wise losses for <see cref="Reduction.None"/>.</returns>
     public override Tensor forward(Tensor input, Tensor target) =>
-        functional.poly1_focal_loss(input, target, backend, epsilon, gamma, alpha, reduction);
+        functional.SigmoidFocal(backend, input, target, epsilon, gamma, alpha, reduction);
 }
