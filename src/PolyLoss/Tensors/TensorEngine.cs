@@ -87,7 +87,7 @@ internal static class TensorEngine
             if (!dense) ValidateTargets(t, plan, 0, options.IgnoreIndex, strictTargets);
             ReadOnlySpan<TC> u = hasUp ? View<T, TC>(upstream.GetPinnableReference(), reduce ? 1 : (int)rows) : default;
             Kernel(dense, z, y, t, AsSpan<T, TC>(loss), AsSpan<T, TC>(grad), AsSpan<T, TC>(labelsGrad), c, options, u, wantGrad);
-            return new EngineResult<T>(loss, plan.LossShape, grad, plan.Shape, labelsGrad, wantLabelsGrad ? labels.Lengths.ToArray() : null);
+            return new EngineResult<T>(loss, reduce ? [1] : plan.LossShape, grad, plan.Shape, labelsGrad, wantLabelsGrad ? labels.Lengths.ToArray() : null);
         }
 
         int batch;
@@ -225,7 +225,7 @@ internal static class TensorEngine
             if (maskBuf is not null) ArrayPool<bool>.Shared.Return(maskBuf);
             if (rowMasked is not null) ArrayPool<bool>.Shared.Return(rowMasked);
         }
-        return new EngineResult<T>(loss, plan.LossShape, grad, plan.Shape, labelsGrad, wantLabelsGrad ? labels.Lengths.ToArray() : null);
+        return new EngineResult<T>(loss, reduce ? [1] : plan.LossShape, grad, plan.Shape, labelsGrad, wantLabelsGrad ? labels.Lengths.ToArray() : null);
     }
 
     private static void ValidateTargets(ReadOnlySpan<int> targets, TensorPlan plan, long firstRow, int ignoreIndex, bool strict)
