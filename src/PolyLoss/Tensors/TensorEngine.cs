@@ -68,9 +68,10 @@ internal static class TensorEngine
         if (wantGrad && flat > Array.MaxLength)
             throw new NotSupportedException($"logits of shape {TensorPlan.Format(plan.Shape)} exceed the largest supported gradient tensor.");
 
-        var loss = new T[reduce ? 1 : rows];
-        T[]? grad = wantGrad ? new T[flat] : null;
-        T[]? labelsGrad = wantLabelsGrad ? new T[labels.FlattenedLength] : null;
+        // Every element of the outputs is written below (each (row, class) pair exactly once), so skip the zeroing.
+        var loss = GC.AllocateUninitializedArray<T>(reduce ? 1 : (int)rows);
+        T[]? grad = wantGrad ? GC.AllocateUninitializedArray<T>((int)flat) : null;
+        T[]? labelsGrad = wantLabelsGrad ? GC.AllocateUninitializedArray<T>((int)labels.FlattenedLength) : null;
 
         bool fast = typeof(T) == typeof(TC) && !hasWhere && plan.ClassesAreTrailing && rows * c <= Array.MaxLength
             && TensorPlan.IsRowMajor(logits.Lengths, logits.Strides)
