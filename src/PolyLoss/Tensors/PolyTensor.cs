@@ -35,7 +35,7 @@ public static class PolyTensor
     /// <returns>The loss of each row, shaped as the logits without the class axis (<c>[1]</c> when no axis is left).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank.</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, double epsilon = 2.0, int axis = -1, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, labels, default, true, new ReadOnlySpan<int>(in axis), true, Eps(epsilon), strictTargets: true, where, default, false, false));
 
@@ -54,7 +54,7 @@ public static class PolyTensor
     /// <returns>The loss of each row, shaped as the logits without the class axes (<c>[1]</c> when no axis is left).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank.</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, ReadOnlySpan<int> axes, double epsilon = 2.0, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, labels, default, true, axes, false, Eps(epsilon), strictTargets: true, where, default, false, false));
 
@@ -74,7 +74,7 @@ public static class PolyTensor
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half, or <paramref name="where"/> is combined with label smoothing.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank, or label smoothing is outside [0, 1].</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements; or the class weights or Poly-N coefficients are invalid.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements; or the class weights or Poly-N coefficients are invalid.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, PolyLossOptions options, int axis = -1, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, labels, default, true, new ReadOnlySpan<int>(in axis), true, options, strictTargets: false, where, default, false, false));
 
@@ -94,7 +94,7 @@ public static class PolyTensor
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half, or <paramref name="where"/> is combined with label smoothing.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank, or label smoothing is outside [0, 1].</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis; or the class weights or Poly-N coefficients are invalid.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis; or the class weights or Poly-N coefficients are invalid.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, PolyLossOptions options, ReadOnlySpan<int> axes, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, labels, default, true, axes, false, options, strictTargets: false, where, default, false, false));
 
@@ -113,7 +113,7 @@ public static class PolyTensor
     /// <returns>The loss of each row, shaped as the logits without the class axis (<c>[1]</c> when no axis is left).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank, or a target is outside [0, C) (the message names its batch index and value).</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, double epsilon = 2.0, int axis = -1, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, default, targets, false, new ReadOnlySpan<int>(in axis), true, Eps(epsilon), strictTargets: true, where, default, false, false));
 
@@ -132,7 +132,7 @@ public static class PolyTensor
     /// <returns>The loss of each row, shaped as the logits without the class axes (<c>[1]</c> when no axis is left).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank, or a target is outside [0, C) (the message names its batch index and value).</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, ReadOnlySpan<int> axes, double epsilon = 2.0, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, default, targets, false, axes, false, Eps(epsilon), strictTargets: true, where, default, false, false));
 
@@ -152,7 +152,7 @@ public static class PolyTensor
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half, or <paramref name="where"/> is combined with label smoothing.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank, or a target is outside [0, C) and not the ignore index (the message names its batch index and value), or label smoothing is outside [0, 1].</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements; or the class weights or Poly-N coefficients are invalid.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements; or the class weights or Poly-N coefficients are invalid.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, PolyLossOptions options, int axis = -1, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, default, targets, false, new ReadOnlySpan<int>(in axis), true, options, strictTargets: false, where, default, false, false));
 
@@ -172,7 +172,7 @@ public static class PolyTensor
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half, or <paramref name="where"/> is combined with label smoothing.</exception>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank, or a target is outside [0, C) and not the ignore index (the message names its batch index and value), or label smoothing is outside [0, 1].</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis; or the class weights or Poly-N coefficients are invalid.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis; or the class weights or Poly-N coefficients are invalid.</exception>
     public static Tensor<T> CrossEntropy<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, PolyLossOptions options, ReadOnlySpan<int> axes, in ReadOnlyTensorSpan<bool> where = default)
         => Loss(Compute(logits, default, targets, false, axes, false, options, strictTargets: false, where, default, false, false));
 
@@ -192,7 +192,7 @@ public static class PolyTensor
     /// <returns>The loss (shaped as for <c>CrossEntropy</c>), the dense logits gradient of the logits' shape (0 on masked-out elements) and, when requested, the labels gradient of the labels' shape.</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank.</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
     public static PolyTensorGradients<T> CrossEntropyWithGradient<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, double epsilon = 2.0, int axis = -1, in ReadOnlyTensorSpan<bool> where = default, bool computeLabelsGradient = false)
         => Gradients(Compute(logits, labels, default, true, new ReadOnlySpan<int>(in axis), true, Eps(epsilon), strictTargets: true, where, default, true, computeLabelsGradient));
 
@@ -212,7 +212,7 @@ public static class PolyTensor
     /// <returns>The loss (shaped as for <c>CrossEntropy</c>), the dense logits gradient of the logits' shape (0 on masked-out elements) and, when requested, the labels gradient of the labels' shape.</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank.</exception>
-    /// <exception cref="ArgumentException"><paramref name="labels"/>, <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
+    /// <exception cref="ArgumentException"><paramref name="labels"/> or <paramref name="where"/> cannot be broadcast to the logits' shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
     public static PolyTensorGradients<T> CrossEntropyWithGradient<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<T> labels, ReadOnlySpan<int> axes, double epsilon = 2.0, in ReadOnlyTensorSpan<bool> where = default, bool computeLabelsGradient = false)
         => Gradients(Compute(logits, labels, default, true, axes, false, Eps(epsilon), strictTargets: true, where, default, true, computeLabelsGradient));
 
@@ -275,7 +275,7 @@ public static class PolyTensor
     /// <returns>The loss (shaped as for <c>CrossEntropy</c>), the dense logits gradient of the logits' shape (0 on masked-out elements).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="axis"/> is out of range for the logits' rank, or a target is outside [0, C) (the message names its batch index and value).</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axis has no elements.</exception>
     public static PolyTensorGradients<T> CrossEntropyWithGradient<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, double epsilon = 2.0, int axis = -1, in ReadOnlyTensorSpan<bool> where = default)
         => Gradients(Compute(logits, default, targets, false, new ReadOnlySpan<int>(in axis), true, Eps(epsilon), strictTargets: true, where, default, true, false));
 
@@ -294,7 +294,7 @@ public static class PolyTensor
     /// <returns>The loss (shaped as for <c>CrossEntropy</c>), the dense logits gradient of the logits' shape (0 on masked-out elements).</returns>
     /// <exception cref="NotSupportedException"><typeparamref name="T"/> is not float, double or Half.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An axis in <paramref name="axes"/> is out of range for the logits' rank, or a target is outside [0, C) (the message names its batch index and value).</exception>
-    /// <exception cref="ArgumentException"><paramref name="targets"/>, <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
+    /// <exception cref="ArgumentException"><paramref name="targets"/> or <paramref name="where"/> cannot be broadcast to the logits' (batch) shape (the message names both shapes); the logits are a default span or their class axes have no elements; <paramref name="axes"/> is empty or repeats an axis.</exception>
     public static PolyTensorGradients<T> CrossEntropyWithGradient<T>(in ReadOnlyTensorSpan<T> logits, in ReadOnlyTensorSpan<int> targets, ReadOnlySpan<int> axes, double epsilon = 2.0, in ReadOnlyTensorSpan<bool> where = default)
         => Gradients(Compute(logits, default, targets, false, axes, false, Eps(epsilon), strictTargets: true, where, default, true, false));
 

@@ -73,6 +73,31 @@ public class WhereTests
     }
 
     [Fact]
+    public void Where_WithClassWeightsAndPolyN_EqualsSlicingTheRowsAndTheWeights()
+    {
+        double[] z = ToDouble(Logits(49, N * C, scale: 6));
+        double[] y = ToDouble(SoftLabels(50, N, C));
+        bool[] m = Mask(51);
+        double[] weight = [0.5, 1, 2, 1.5, 0.25, 1, 3];
+        double[] coeffs = [1.5, -0.5, 0.25];
+        var options = new PolyLossOptions { Weight = weight, Coefficients = coeffs };
+        var (loss, grad) = PolyTensor.CrossEntropyWithGradient(Tensor.Create(z, [N, C]), Tensor.Create(y, [N, C]), options, where: Tensor.Create(m, [N, C]));
+        double[] l = Flatten(loss), g = Flatten(grad);
+        for (int r = 0; r < N; r++)
+        {
+            bool[] keep = m[(r * C)..((r + 1) * C)];
+            double[] zk = Kept(z[(r * C)..((r + 1) * C)], keep), yk = Kept(y[(r * C)..((r + 1) * C)], keep);
+            var el = new double[1];
+            var eg = new double[zk.Length];
+            Poly.CrossEntropyWithGradient(zk, yk, el, eg, zk.Length, new PolyLossOptions { Weight = Kept(weight, keep), Coefficients = coeffs });
+            Close(el[0], l[r], 1e-14, 1e-15, $"loss row {r}");
+            for (int k = 0, i = 0; k < C; k++)
+                if (keep[k]) Close(eg[i++], g[r * C + k], 1e-13, 1e-15, $"gradient [{r}, {k}]");
+                else Assert.Equal(0.0, g[r * C + k]);
+        }
+    }
+
+    [Fact]
     public void MaskedOutValues_TakeNoPart_EvenWhenNaNOrInfinite()
     {
         float[] z = Logits(36, N * C);
