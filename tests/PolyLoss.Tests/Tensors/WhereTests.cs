@@ -98,6 +98,42 @@ public class WhereTests
     }
 
     [Fact]
+    public void Where_OnWideRows_EqualsSlicing_ForDenseAndIntegerTargets_InFloatAndDouble()
+    {
+        const int rows = 12, c = 67;   // full SIMD vectors plus a tail
+        float[] z = Logits(52, rows * c, scale: 10);
+        float[] y = SoftLabels(53, rows, c);
+        int[] t = Targets(54, rows, c);
+        var rng = new Random(55);
+        bool[] m = Enumerable.Range(0, rows * c).Select(_ => rng.NextDouble() < 0.7).ToArray();
+        for (int r = 0; r < rows; r++) m[r * c + t[r]] = true;
+        var where = Tensor.Create(m, [rows, c]);
+        float[] lf = Flatten(PolyTensor.CrossEntropy(Tensor.Create(z, [rows, c]), Tensor.Create(y, [rows, c]), where: where));
+        double[] ld = Flatten(PolyTensor.CrossEntropy(Tensor.Create(ToDouble(z), [rows, c]), Tensor.Create(ToDouble(y), [rows, c]), where: where));
+        var (lt, gt) = PolyTensor.CrossEntropyWithGradient(Tensor.Create(z, [rows, c]), Tensor.Create(t, [rows]), where: where);
+        float[] lti = Flatten(lt), gti = Flatten(gt);
+        for (int r = 0; r < rows; r++)
+        {
+            bool[] keep = m[(r * c)..((r + 1) * c)];
+            float[] zk = Kept(z[(r * c)..((r + 1) * c)], keep), yk = Kept(y[(r * c)..((r + 1) * c)], keep);
+            int n = zk.Length, tk = keep.Take(t[r]).Count(b => b);
+            var ef = new float[1];
+            var ed = new double[1];
+            var et = new float[1];
+            var eg = new float[n];
+            Poly.CrossEntropy(zk, yk, ef, n);
+            Poly.CrossEntropy(ToDouble(zk), ToDouble(yk), ed, n);
+            Poly.CrossEntropyWithGradient(zk, [tk], et, eg, n);
+            Close(ef[0], lf[r], 1e-6, 1e-7, $"float dense row {r}");
+            Close(ed[0], ld[r], 1e-14, 1e-15, $"double dense row {r}");
+            Close(et[0], lti[r], 1e-6, 1e-7, $"targets row {r}");
+            for (int k = 0, i = 0; k < c; k++)
+                if (keep[k]) Close(eg[i++], gti[r * c + k], 1e-5, 1e-8, $"targets gradient [{r}, {k}]");
+                else Assert.Equal(0f, gti[r * c + k]);
+        }
+    }
+
+    [Fact]
     public void MaskedOutValues_TakeNoPart_EvenWhenNaNOrInfinite()
     {
         float[] z = Logits(36, N * C);
