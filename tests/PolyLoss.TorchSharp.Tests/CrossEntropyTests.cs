@@ -312,6 +312,21 @@ public class CrossEntropyTests
     }
 
     [Fact]
+    public void FusedBackwardRunTwiceWithRetainedGraphAccumulatesTwiceTheGradient()
+    {
+        Tensor logits = randn(6, 4, ScalarType.Float64);
+        Tensor target = tensor(new long[] { 0, 3, 1, 2, 2, 0 });
+        Tensor x = logits.clone().requires_grad_(true);
+        Tensor loss = functional.poly_loss_cross_entropy_fused(x, target);
+        loss.backward(null, retain_graph: true);
+        Tensor once = x.grad!.clone();
+        loss.backward();
+        TensorAssert.Close(2 * once, x.grad!, 1e-15, 0, "accumulated gradient");
+        var reference = Grad.Of((a, b) => functional.poly_loss_cross_entropy_composite(a, b), logits, target, tensor(1.0, ScalarType.Float64));
+        TensorAssert.Close(reference.gradInput, once, 1e-12, 1e-13, "gradient");
+    }
+
+    [Fact]
     public void IntegerTargetsOfOtherWidthsGiveTheInt64Result()
     {
         Tensor logits = randn(4, 3, ScalarType.Float64);
