@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Numerics;
+
+namespace PolyLoss.Internal;
+
+/// <summary>Validation, reduction and the parallel row loop behind every public span entry point.</summary>
+internal static unsafe class Engine
+{
+    private struct Job
+    {
+        public void* Logits, Labels, Losses, Grad, LabelGrad, Upstream;
+        public double* RowLosses;   // reductions: per-row losses in double, summed in row order afterwards
+        public int* Targets;
+        public double* Weights;     // null: no class weights
+        public double* Coeffs;
+        public int NumCoeffs, NumClasses, IgnoreIndex;
+        public double Smoothing, Scale; // Scale: gradient factor when there is no per-row upstream
+    }
+
+    /// <summary>The options of one call, as a struct so the plain-epsilon entry points allocate nothing.</summary>
+    public readonly struct Settings
+    {
+        public readonly double Epsilon;
+        public readonly double[]? Coefficients, Weight;
+        public readonly int IgnoreIndex, MaxDegreeOfParallelism;
+        public readonly double LabelSmoothing;
+        public readonly Reduction Reduction;
+
+        public Settings(double epsilon)
+        {
+            Epsilon = epsilon;
+            IgnoreIndex = -100;
+            MaxDegreeOfParallelism = -1;
+        }
+
+        public Settings(PolyLossOptions o)
+        {
+            ArgumentNullException.ThrowIfNull(o);
+            Epsilon = o.Epsilon;
+            Coefficients = o.Coefficients;
+            Weight = o.Weight;
+            IgnoreIndex = o.IgnoreIndex;
+            MaxDegreeOfParallelism = o.MaxDegreeOfParallelism;
+            LabelSmoothing = o.LabelSmoothing;
+            Reduction = o.Reduction;
+        }
+    }
+
+    public static int CheckRows(int logitsLength, int numClasses)
+    {
+        if (numClasses < 1)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "numClasses must be at least 1.");
+        if (logitsLength % numClasses != 0)
+            throw new ArgumentException($"logits has {logitsLength} elements, which is not a multiple of numClasses = {numClasses}.", "logits");
+        return logitsLength / numClasses;
+    }
+
+    private static void CheckLength(int actual, int expected, string name, string what)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{name} has {actual} elements but {what} needs {expected}.", name);
+    }
+
+    private static void CheckOptions(in Settings o, int numClasses)
+    {
+        if (o.Coefficients is { Length: 0 })
+            throw new ArgumentException("Poly-N coefficients must not be empty (use null for Poly-1 with Epsilon).", "Coefficients");
+        if (o.Weight is { } w)
+        {
+            if (w.Length != numClasses)
+                throw new ArgumentException($"Weight has {w.Length} entries but numClasses = {numClasses}.", "Weight");
+            for (int k = 0; k < w.Length; k++)
+                if (!(w[k] >= 0) || double.IsInfinity(w[k]))
+                    throw new ArgumentException($"Weight[{k}] = {w[k]} must be finite and non-negative.", "Weight");
+        }
+        if (!(o.LabelSmoothing >= 0 && o.LabelSmoothing <= 1))
+            throw new ArgumentOutOfRangeException("LabelSmoothing", o.LabelSmoothing, "LabelSmoothing must lie in [0, 1].");
+        if (!Enum.IsDefined(o.Reduction))
+            throw new ArgumentOutOfRangeException("Reduction", o.Reduction, "Unknown reduction.");
+    }
+
+    private static void CheckTargets(ReadOnlySpan<int> targets, int numClasses, int ignoreIndex, bool allowIgnore)
+    {
+        for (int r = 0; r < targets.Length; r++)
+        {
+            int t = targets[r];
+            if ((uint)t >= (uint)numClasses && !(allowIgnore && t == ignoreIndex))
+                throw new ArgumentOutOfRangeException("targets", t, $"targets[{r}] = {t} is outside [0, {numClasses}).");
+        }
+    }
+
+    /// <summary>Integer targets.</summary>
+    public static void Targets<TIn, TR>(ReadOnlySpan<TIn> logits, ReadOnlySpan<int> targets, Span<TIn> losses, Span<TIn> grad,
+        int numClasses, in Settings o, ReadOnlySpan<TIn> upstream, bool optionsApi)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        int rows = CheckRows(logits.Length, numClasses);
+        CheckOptions(o, numClasses);
+        CheckLength(targets.Length, rows, "targets", $"logits of {rows} rows x {numClasses} classes");
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
+        CheckTargets(targets, numClasses, o.IgnoreIndex, optionsApi);
+        bool reduce = o.Reduction != Reduction.None;
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+
+        double denominator = 1;
+        if (o.Reduction == Reduction.Mean)
+        {
+            double d = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                int t = targets[r];
+                if (t == o.IgnoreIndex && optionsApi) continue;
+                d += o.Weight is null ? 1 : o.Weight[t];
+            }
+            denominator = d;
+        }
+        Run<TIn, TR>(logits, default, targets, losses, grad, default, rows, numClasses, o, upstream, denominator, optionsApi);
+    }
+
+    /// <summary>Dense labels.</summary>
+    public static void Dense<TIn, TR>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> labels, Span<TIn> losses, Span<TIn> grad,
+        Span<TIn> labelGrad, int numClasses, in Settings o, ReadOnlySpan<TIn> upstream)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        int rows = CheckRows(logits.Length, numClasses);
+        CheckOptions(o, numClasses);
+        CheckLength(labels.Length, logits.Length, "labels", $"logits of {rows} rows x {numClasses} classes");
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
+        if (labelGrad.Length != 0) CheckLength(labelGrad.Length, logits.Length, "labelsGradient", "labels");
+        bool reduce = o.Reduction != Reduction.None;
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        Run<TIn, TR>(logits, labels, default, losses, grad, labelGrad, rows, numClasses, o, upstream, rows, true);
+    }
+
+    private static void Run<TIn, TR>(ReadOnlySpan<TIn> logits, ReadOnlySpan<TIn> labels, ReadOnlySpan<int> targets,
+        Span<TIn> losses, Span<TIn> grad, Span<TIn> labelGrad, int rows, int numClasses, in Settings o,
+        ReadOnlySpan<TIn> upstream, double denominator, bool allowIgnore)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        bool reduce = o.Reduction != Reduction.None;
+        double scale = 1;
+        if (reduce)
+        {
+            if (upstream.Length > 1) throw new ArgumentException($"upstream has {upstream.Length} elements but a reduced loss takes at most 1.", nameof(upstream));
+            scale = upstream.Length == 1 ? double.CreateTruncating(upstream[0]) : 1.0;
+            if (o.Reduction == Reduction.Mean) scale /= denominator;
+        }
+        else if (upstream.Length != 0) CheckLength(upstream.Length, rows, "upstream", $"{rows} rows");
+        if (rows == 0)
+        {
+            if (reduce) losses[0] = o.Reduction == Reduction.Mean ? TIn.NaN : TIn.Zero;
+            return;
+        }
+
+        double eps = o.Epsilon;
+        ReadOnlySpan<double> coeffs = o.Coefficients ?? new ReadOnlySpan<double>(in eps);
+        double[]? rented = reduce ? ArrayPool<double>.Shared.Rent(rows) : null;
+        try
+        {
+            fixed (TIn* pz = logits, py = labels, pl = losses, pg = grad, pgy = labelGrad, pu = upstream)
+            fixed (int* pt = targets)
+            fixed (double* pw = o.Weight, pc = coeffs, prl = rented)
+            {
+                var job = new Job
+                {
+                    Logits = pz, Labels = py, Losses = pl, Grad = pg, LabelGrad = pgy,
+                    Upstream = reduce ? null : pu, RowLosses = prl, Targets = pt, Weights = pw, Coeffs = pc,
+                    NumCoeffs = coeffs.Length, NumClasses = numClasses, IgnoreIndex = allowIgnore ? o.IgnoreIndex : int.MinValue,
+                    Smoothing = o.LabelSmoothing, Scale = scale,
+                };
+                delegate*<void*, int, int, void> body = pt != null ? &TargetRows<TIn, TR> : &DenseRows<TIn, TR>;
+                RowParallel.For(rows, (long)rows * numClasses, o.MaxDegreeOfParallelism, body, &job);
+            }
+            if (reduce)
+            {
+                // Row order, double-double accumulation: the same total whatever the thread count.
+                DoubleDouble total = DoubleDouble.Zero;
+                for (int r = 0; r < rows; r++) total += rented![r];
+                double value = total.ToDouble();
+                if (o.Reduction == Reduction.Mean) value = (total / new DoubleDouble(denominator, 0)).ToDouble();
+                losses[0] = TIn.CreateTruncating(value);
+            }
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<double>.Shared.Return(rented);
+        }
+    }
+
+    private static void Store<TIn>(ref Job job, int r, double loss) where TIn : unmanaged, IFloatingPointIeee754<TIn>
+    {
+        if (job.RowLosses != null) job.RowLosses[r] = loss;
+        else ((TIn*)job.Losses)[r] = TIn.CreateTruncating(loss);
+    }
+
+    private static void TargetRows<TIn, TR>(void* state, int start, int end)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        ref Job job = ref *(Job*)state;
+        int c = job.NumClasses;
+        var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
+        var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
+        for (int r = start; r < end; r++)
+        {
+            var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + (long)r * c, c);
+            Span<TIn> g = job.Grad == null ? default : new Span<TIn>((TIn*)job.Grad + (long)r * c, c);
+            int t = job.Targets[r];
+            double loss;
+            if (t == job.IgnoreIndex)
+            {
+                loss = 0;
+                g.Clear();
+            }
+            else
+            {
+                double u = job.Upstream == null ? job.Scale : double.CreateTruncating(((TIn*)job.Upstream)[r]);
+                if (job.Smoothing == 0)
+                {
+                    double w = weights.IsEmpty ? 1 : weights[t];
+                    loss = Rows.Target<TIn, TR>(z, t, coeffs, g, u * w);
+                    if (w != 1) loss *= w;
+                }
+                else
+                {
+                    loss = Rows.Dense<TIn, TR, SmoothedTarget>(z, new SmoothedTarget(t, job.Smoothing, c, weights), coeffs, g, u, default, default);
+                }
+            }
+            Store<TIn>(ref job, r, loss);
+        }
+    }
+
+    private static void DenseRows<TIn, TR>(void* state, int start, int end)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        ref Job job = ref *(Job*)state;
+        int c = job.NumClasses;
+        var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
+        var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
+        for (int r = start; r < end; r++)
+        {
+            long offset = (long)r * c;
+            var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + offset, c);
+            var y = new ReadOnlySpan<TIn>((TIn*)job.Labels + offset, c);
+            Span<TIn> g = job.Grad == null ? default : new Span<TIn>((TIn*)job.Grad + offset, c);
+            Span<TIn> gy = job.LabelGrad == null ? default : new Span<TIn>((TIn*)job.LabelGrad + offset, c);
+            double u = job.Upstream == null ? job.Scale : double.CreateTruncating(((TIn*)job.Upstream)[r]);
+            double loss = Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, job.Smoothing, c), coeffs, g, u, gy, weights, 1 - job.Smoothing);
+            Store<TIn>(ref job, r, loss);
+        }
+    }
+}

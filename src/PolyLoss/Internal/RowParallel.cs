@@ -1,0 +1,94 @@
+namespace PolyLoss.Internal;
+
+/// <summary>
+/// A tiny allocation-free fork/join over row ranges. Rows are handed out in blocks from a shared counter; each row's
+/// result depends only on its own data, so the output is bit-identical whatever thread runs it and however many do.
+/// </summary>
+internal static unsafe class RowParallel
+{
+    /// <summary>Below this many elements (rows * classes) a call stays on the calling thread; measured in bench/.</summary>
+    public const long MinElementsForParallel = 1L << 15;
+
+    private static readonly object Gate = new();
+    private static Worker[]? _workers;
+
+    private static delegate*<void*, int, int, void> _body;
+    private static void* _state;
+    private static int _rows, _block, _next;
+    private static CountdownEvent? _done;
+
+    /// <summary>Runs <paramref name="body"/>(state, start, end) over [0, rows).</summary>
+    public static void For(int rows, long elements, int maxDegreeOfParallelism, delegate*<void*, int, int, void> body, void* state)
+    {
+        int threads = maxDegreeOfParallelism <= 0 ? Environment.ProcessorCount : Math.Min(maxDegreeOfParallelism, Environment.ProcessorCount);
+        if (threads <= 1 || rows < 2 || elements < MinElementsForParallel || !Monitor.TryEnter(Gate))
+        {
+            // Busy (another caller holds the pool) or too small: run here. Same rows, same results.
+            body(state, 0, rows);
+            return;
+        }
+        try
+        {
+            threads = Math.Min(threads, rows);
+            EnsureWorkers();
+            _body = body;
+            _state = state;
+            _rows = rows;
+            _block = Math.Max(1, rows / (threads * 8));
+            _next = 0;
+            _done!.Reset(threads - 1);
+            for (int i = 0; i < threads - 1; i++) _workers![i].Start.Set();
+            RunBlocks();
+            _done.Wait();
+        }
+        finally
+        {
+            _body = null;
+            _state = null;
+            Monitor.Exit(Gate);
+        }
+    }
+
+    private static void RunBlocks()
+    {
+        int rows = _rows, block = _block;
+        while (true)
+        {
+            int start = Interlocked.Add(ref _next, block) - block;
+            if (start >= rows) return;
+            _body(_state, start, Math.Min(rows, start + block));
+        }
+    }
+
+    private static void EnsureWorkers()
+    {
+        if (_workers is not null) return;
+        int n = Math.Max(1, Environment.ProcessorCount - 1);
+        var workers = new Worker[n];
+        _done = new CountdownEvent(1);
+        for (int i = 0; i < n; i++)
+        {
+            var w = new Worker();
+            workers[i] = w;
+            var t = new Thread(w.Loop) { IsBackground = true, Name = $"PolyLoss worker {i}" };
+            t.Start();
+        }
+        _workers = workers;
+    }
+
+    private sealed class Worker
+    {
+        public readonly ManualResetEventSlim Start = new(false, spinCount: 2000);
+
+        public void Loop()
+        {
+            while (true)
+            {
+                Start.Wait();
+                Start.Reset();
+                RunBlocks();
+                _done!.Signal();
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace PolyLoss.Internal;
+
+/// <summary>A row's (effective) label distribution, read by class index.</summary>
+internal interface ILabelRow
+{
+    /// <summary>Effective label of class k (class weights already applied).</summary>
+    double this[int k] { get; }
+}
+
+/// <summary>Dense labels, optionally scaled by per-class weights.</summary>
+internal readonly ref struct DenseLabels<TIn>(ReadOnlySpan<TIn> labels, ReadOnlySpan<double> weights, double smoothing, int numClasses) : ILabelRow
+    where TIn : unmanaged, INumberBase<TIn>
+{
+    private readonly ReadOnlySpan<TIn> _y = labels;
+    private readonly ReadOnlySpan<double> _w = weights;
+    private readonly double _keep = 1 - smoothing, _add = smoothing / numClasses;
+    private readonly bool _smooth = smoothing != 0;
+
+    public double this[int k]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            double y = double.CreateTruncating(_y[k]);
+            if (_smooth) y = _keep * y + _add;
+            return _w.IsEmpty ? y : _w[k] * y;
+        }
+    }
+}
+
+/// <summary>Integer target t with label smoothing s over C classes: y_k = s/C + (1 - s)[k == t], optionally weighted.</summary>
+internal readonly ref struct SmoothedTarget(int target, double smoothing, int numClasses, ReadOnlySpan<double> weights) : ILabelRow
+{
+    private readonly int _t = target;
+    private readonly double _off = smoothing / numClasses;
+    private readonly double _on = (1 - smoothing) + smoothing / numClasses;
+    private readonly ReadOnlySpan<double> _w = weights;
+
+    public double this[int k]
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            double y = k == _t ? _on : _off;
+            return _w.IsEmpty ? y : _w[k] * y;
+        }
+    }
+}
+
+/// <summary>
+/// Row kernels: the loss of one row and, when asked, its gradient, all built on <see cref="RowMath"/>.
+/// Formulas (Poly-N with coefficients c, Poly-1 when c = [eps]); P1 = sum_k y_k (1 - p_k), E = f'(P1):
+///   L   = sum_k y_k (-log p_k) + sum_j c_j P1^j
+///   dL/dz_j = p_j (S_y + E Pt) - y_j (1 + E p_j),  S_y = sum y, Pt = sum_k y_k p_k
+///   dL/dy_k = -log p_k + E (1 - p_k)
+/// </summary>
+internal static class Rows
+{
+    /// <summary>Integer target t (one-hot label). Writes scale * dL/dz into <paramref name="grad"/> when it is not empty.</summary>
+    public static double Target<TIn, TR>(ReadOnlySpan<TIn> z, int t, ReadOnlySpan<double> c, Span<TIn> grad, double scale)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
+    {
+        RowShift shift = RowMath.FindMax(z);
+        TR sum = RowMath.Undefined(shift) ? TR.From(double.NaN) : RowMath.SumExpOthers<TIn, TR>(z, shift);
+        if (double.IsNaN(TR.ToDouble(sum)))
+        {
+            grad.Fill(TIn.NaN);
+            return double.NaN;
+        }
+
+        TR one = TR.From(1);
+        TR s = one + sum;
+        TR log1pT = TR.Log1p(sum);
+        TR p, q, loss;
+        if (t == shift.ArgMax)
+        {
+            q = sum / s;
+            p = one / s;
+            loss = RowMath.TopTerm(sum, q, log1pT, c[0]);
+        }
+        else
+        {
+            double zt = double.CreateTruncating(z[t]);
+            p = TR.ExpShifted(zt, shift.Max) / s;
+            q = one - p; // p <= 1/2 here, so no digits are lost
+            loss = log1pT + TR.Gap(shift.Max, zt) + TR.From(c[0]) * q;
+        }
+        if (c.Length > 1) loss += RowMath.PolyTail(q, c);
+
+        if (!grad.IsEmpty)
+        {
+            TR slope = RowMath.PolySlope(q, c);
+            TR factor = RowMath.OnePlusTimesP(slope, p, q) * TR.From(scale);
+            TR perS = factor / s;
+            double m = shift.Max;
+            for (int j = 0; j < z.Length; j++)
+            {
+                TR g = j == t ? -(q * factor) : TR.ExpShifted(double.CreateTruncating(z[j]), m) * perS;
+                grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
+            }
+        }
+        return TR.ToDouble(loss);
+    }
+
+    /// <summary>
+    /// Dense labels. Writes scale * dL/dz into <paramref name="grad"/> and labelScale[k] * scale * dL/dy'_k into
+    /// <paramref name="labelGrad"/> when they are not empty (y' = effective labels).
+    /// </summary>
+    public static double Dense<TIn, TR, TL>(ReadOnlySpan<TIn> z, TL y, ReadOnlySpan<double> c, Span<TIn> grad, double scale,
+        Span<TIn> labelGrad, ReadOnlySpan<double> labelScale, double labelFactor = 1)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TL : ILabelRow, allows ref struct
+    {
+        RowShift shift = RowMath.FindMax(z);
+        double m = shift.Max;
+        int a = shift.ArgMax;
+        TR zero = TR.From(0);
+        TR sum = zero, yOthers = zero, gaps = zero, yExp = zero;
+        if (RowMath.Undefined(shift)) sum = TR.From(double.NaN);
+        else
+        {
+            for (int k = 0; k < z.Length; k++)
+            {
+                if (k == a) continue;
+                double zk = double.CreateTruncating(z[k]);
+                TR e = TR.ExpShifted(zk, m);
+                sum += e;
+                double yk = y[k];
+                if (yk != 0) // 0 * log 0 = 0: a zero label contributes nothing, even at a -inf logit
+                {
+                    TR yr = TR.From(yk);
+                    yOthers += yr;
+                    gaps += yr * TR.Gap(m, zk);
+                    yExp += yr * e;
+                }
+            }
+        }
+        double ya = y[a];
+        if (double.IsNaN(TR.ToDouble(sum)) || double.IsNaN(TR.ToDouble(yOthers)) || double.IsNaN(ya))
+        {
+            grad.Fill(TIn.NaN);
+            labelGrad.Fill(TIn.NaN);
+            return double.NaN;
+        }
+
+        TR one = TR.From(1);
+        TR s = one + sum;
+        TR log1pT = TR.Log1p(sum);
+        TR q = sum / s;
+        TR yaR = TR.From(ya);
+        TR yExpOverS = yExp / s;
+        TR othersMass = yOthers - yExpOverS;            // sum_{k != a} y_k (1 - p_k), each p_k <= 1/2
+        TR p1 = othersMass + yaR * q;                   // P1 = sum_k y_k (1 - p_k)
+        double c0 = c[0];
+        TR loss = yOthers * log1pT + gaps + TR.From(c0) * othersMass;
+        if (ya != 0) loss += yaR * RowMath.TopTerm(sum, q, log1pT, c0);
+        if (c.Length > 1) loss += RowMath.PolyTail(p1, c);
+
+        if (!grad.IsEmpty || !labelGrad.IsEmpty)
+        {
+            TR slope = RowMath.PolySlope(p1, c);
+            double e = TR.ToDouble(slope);
+            TR sy = yOthers + yaR;
+            TR b = e >= 0
+                ? sy + slope * (yExpOverS + yaR / s)                     // S_y + E Pt
+                : (one + slope) * sy - slope * p1;                       // same value, non-negative parts for -1 <= E < 0
+            TR sc = TR.From(scale);
+            TR perS = one / s;
+            for (int j = 0; j < z.Length; j++)
+            {
+                double zj = double.CreateTruncating(z[j]);
+                TR g, gy;
+                if (j == a)
+                {
+                    g = (yOthers + slope * yExpOverS) - q * b;
+                    gy = RowMath.TopTerm(sum, q, log1pT, e);
+                }
+                else
+                {
+                    TR pj = TR.ExpShifted(zj, m) * perS;
+                    double yj = y[j];
+                    g = yj == 0 ? pj * b : pj * b - TR.From(yj) * (one + slope * pj);
+                    gy = (log1pT + TR.Gap(m, zj)) + slope * (one - pj);
+                }
+                if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * sc));
+                if (!labelGrad.IsEmpty)
+                {
+                    double ls = (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
+                    labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
+                }
+            }
+        }
+        return TR.ToDouble(loss);
+    }
+}
