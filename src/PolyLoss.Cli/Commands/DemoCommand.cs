@@ -22,7 +22,7 @@ internal static class DemoCommand
           --imbalance-ratio R   head-to-tail ratio for --imbalanced (default 100; implies --imbalanced)
           --epsilons LIST       comma-separated epsilons (default -1,0,1,2,5; 0 is plain cross entropy)
           --seeds N             runs per epsilon (default 5)
-          --epochs N            training epochs (default 20)
+          --epochs N            training epochs (default 30)
           --hidden N            hidden units (default 64)
           --plot FILE           PNG to write (default demo.png)
           --no-plot             do not write a PNG
@@ -72,7 +72,7 @@ internal static class DemoCommand
         }
         double[] epsilons = a.GetDoubleList("epsilons", [-1, 0, 1, 2, 5]);
         int seeds = a.GetInt("seeds", 5, 1, 100);
-        int epochs = a.GetInt("epochs", 20, 1, 1000);
+        int epochs = a.GetInt("epochs", 30, 1, 1000);
         int hiddenUnits = a.GetInt("hidden", 64, 1, 4096);
         int threads = a.GetInt("threads", Environment.ProcessorCount, 1, 1024);
         bool imbalanced = a.Has("imbalanced") || a.Get("imbalance-ratio") is not null;

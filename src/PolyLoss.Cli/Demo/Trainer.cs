@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace PolyLoss.Cli.Demo;
 
 /// <summary>Training settings of one demo run.</summary>
-internal sealed record TrainConfig(double Epsilon, int Seed, int Hidden = 64, int Epochs = 20, int BatchSize = 64, float LearningRate = 1e-3f);
+internal sealed record TrainConfig(double Epsilon, int Seed, int Hidden = 64, int Epochs = 30, int BatchSize = 64, float LearningRate = 1e-3f);
 
 /// <summary>What one run produced.</summary>
 /// <param name="TestAccuracy">Final test accuracy.</param>
@@ -122,7 +122,7 @@ internal sealed class Mlp
         float[] hiddenGrad = new float[b * cfg.Hidden];
         float[] logits = new float[b * c];
         float[] grad = new float[b * c];
-        float[] losses = new float[b];
+        PolyLossOptions options = Kernels.MeanSingleThreaded(cfg.Epsilon);
         int[] order = Enumerable.Range(0, train.Rows).ToArray();
         double[] trainLoss = new double[cfg.Epochs];
         double[] epochAcc = new double[cfg.Epochs];
@@ -141,10 +141,9 @@ internal sealed class Mlp
                     yb[i] = train.Y[row];
                 }
                 net.Forward(xb, n, hidden, logits);
-                // Library kernel: per-row Poly-1 losses and the gradient of their sum; scale to the batch mean.
-                Kernels.LossesAndGradient(logits.AsSpan(0, n * c), yb.AsSpan(0, n), losses.AsSpan(0, n), grad.AsSpan(0, n * c), c, cfg.Epsilon);
-                sum += TensorPrimitives.Sum<float>(losses.AsSpan(0, n));
-                TensorPrimitives.Multiply(grad.AsSpan(0, n * c), 1f / n, grad.AsSpan(0, n * c));
+                // Library kernel: the batch-mean Poly-1 loss and its logits gradient, fused.
+                float mean = Kernels.MeanLossAndGradient(logits.AsSpan(0, n * c), yb.AsSpan(0, n), grad.AsSpan(0, n * c), c, options);
+                sum += (double)mean * n;
                 net.BackwardAndStep(xb, n, hidden, grad, hiddenGrad);
             }
             trainLoss[epoch] = sum / order.Length;
@@ -171,7 +170,7 @@ internal sealed class Mlp
             Forward(data.X.AsSpan(start * data.Features, n * data.Features), n, hidden, logits);
             for (int i = 0; i < n * c; i++) z[i] = logits[i];
             ReadOnlySpan<int> t = data.Y.AsSpan(start, n);
-            Kernels.Losses(z.AsSpan(0, n * c), t, ce.AsSpan(0, n), c, 0.0);
+            Kernels.Losses(z.AsSpan(0, n * c), t, ce.AsSpan(0, n), c, 0.0, maxThreads: 1);
             for (int r = 0; r < n; r++)
             {
                 calib.Add(z.AsSpan(r * c, c), t[r]);
