@@ -108,15 +108,11 @@ internal sealed class LabeledInput : IDisposable
         int c = NumClasses;
         int n = Logits.ReadRows(LogitsChunk, ChunkRows);
         int m = n == 0 ? 0 : Dense ? Targets.ReadRows(LabelsChunk, n) : Targets.ReadRows(_targetRaw, n);
-        if (m < n)
-        {
-            long lr = Logits.RowsRead + Logits.CountRemaining();
-            throw Mismatch(Logits, lr, Targets, Targets.RowsRead);
-        }
+        if (m < n) throw Mismatch(Logits, Logits.TotalRows(), Targets, Targets.RowsRead);
         if (n == 0)
         {
-            long extra = Targets.CountRemaining();
-            if (extra > 0) throw Mismatch(Logits, Logits.RowsRead, Targets, Targets.RowsRead + extra);
+            long targetRows = Targets.TotalRows();
+            if (targetRows != Logits.RowsRead) throw Mismatch(Logits, Logits.RowsRead, Targets, targetRows);
             return 0;
         }
         for (int i = 0; i < n * c; i++)

@@ -74,6 +74,19 @@ internal sealed class Mlp
     /// <summary>Backward pass from the logits gradient (already scaled for a mean over the batch) and one Adam step.</summary>
     public void BackwardAndStep(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> hidden, ReadOnlySpan<float> logitsGrad, Span<float> hiddenGrad)
     {
+        Backward(x, rows, hidden, logitsGrad, hiddenGrad);
+        _adam.Step([_g1, _gb1, _g2, _gb2]);
+    }
+
+    /// <summary>Parameters in the order w1 [in, hidden], b1, w2 [hidden, out], b2 (live arrays).</summary>
+    internal float[][] Parameters => [_w1, _b1, _w2, _b2];
+
+    /// <summary>Gradients of the last <see cref="Backward"/>, same order as <see cref="Parameters"/>.</summary>
+    internal float[][] Gradients => [_g1, _gb1, _g2, _gb2];
+
+    /// <summary>Backward pass: fills <see cref="Gradients"/> from the logits gradient.</summary>
+    internal void Backward(ReadOnlySpan<float> x, int rows, ReadOnlySpan<float> hidden, ReadOnlySpan<float> logitsGrad, Span<float> hiddenGrad)
+    {
         Array.Clear(_g1);
         Array.Clear(_gb1);
         Array.Clear(_g2);
@@ -106,7 +119,6 @@ internal sealed class Mlp
                 TensorPrimitives.MultiplyAdd(dh, v, g1row, g1row);
             }
         }
-        _adam.Step([_g1, _gb1, _g2, _gb2]);
     }
 
     /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="test"/> after every epoch.</summary>

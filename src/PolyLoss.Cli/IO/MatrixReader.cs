@@ -50,15 +50,16 @@ internal abstract class MatrixReader : IDisposable
     /// maxRows * Columns). Returns the number of rows read; 0 at the end.</summary>
     public abstract int ReadRows(Span<double> destination, int maxRows);
 
-    /// <summary>Counts the rows left without keeping them (used to report a row-count mismatch).</summary>
-    public long CountRemaining()
+    /// <summary>The total number of rows: known up front for .npy; for CSV, reads (and drops) the rest of the file
+    /// to count them (used to report a row-count mismatch).</summary>
+    public long TotalRows()
     {
-        if (Rows >= 0) return Rows - RowsRead;
-        long n = 0;
+        if (Rows >= 0) return Rows;
         double[] buf = new double[Math.Max(1, Columns) * 1024];
-        int got;
-        while ((got = ReadRows(buf, 1024)) > 0) n += got;
-        return n;
+        while (ReadRows(buf, 1024) > 0)
+        {
+        }
+        return RowsRead;
     }
 
     /// <inheritdoc/>
