@@ -86,13 +86,42 @@ public sealed class EvalTests : IDisposable
         Assert.Equal(Json(one.Out).GetProperty("meanLoss").GetDouble(), Json(many.Out).GetProperty("meanLoss").GetDouble(), 1e-12);
         Assert.Equal(Json(one.Out).GetProperty("ece").GetDouble(), Json(many.Out).GetProperty("ece").GetDouble(), 1e-12);
 
-        // float32 logits: outputs are float32 and equal the library's double result rounded to float32.
+        // float32 logits: the library's float32 kernels score them and the outputs are float32.
         (string descr, _, double[] loss) = NpyFile.Read(_dir.File("a.npy"));
         Assert.Equal("<f4", descr);
-        double[] zf = z.Select(v => (double)(float)v).ToArray();
+        float[] zf = z.Select(v => (float)v).ToArray();
+        float[] lib = new float[rows], libGrad = new float[rows * c];
+        Poly.CrossEntropyWithGradient(zf, t, lib, libGrad, c, 2f);
+        Assert.Equal(lib.Select(v => (double)v), loss);
+        Assert.Equal(libGrad.Select(v => (double)v), NpyFile.Read(_dir.File("ga.npy")).Data);
+        // ... and close to an independent double reference.
+        for (int r = 0; r < rows; r++) Assert.Equal(Reference.Poly1(zf.AsSpan(r * c, c).ToArray().Select(v => (double)v).ToArray(), t[r], 2.0), loss[r], 1e-5);
+    }
+
+    [Fact]
+    public void PrecisionOptionChoosesTheKernels()
+    {
+        const int rows = 20, c = 3;
+        double[] z = Data.Logits(rows, c, 31);
+        int[] t = Data.Targets(rows, c, 32);
+        float[] zf = z.Select(v => (float)v).ToArray();
+        NpyFile.WriteF32(_dir.File("z.npy"), zf, rows, c);
+        NpyFile.WriteI32(_dir.File("t.npy"), t, rows);
+        Assert.Equal(0, Tool.Run("eval", "--logits", _dir.File("z.npy"), "--targets", _dir.File("t.npy"), "--out", _dir.File("d.npy"), "--precision", "float64").Code);
+        (string descr, _, double[] loss) = NpyFile.Read(_dir.File("d.npy"));
+        Assert.Equal("<f8", descr);
         double[] lib = new double[rows];
-        Poly.CrossEntropy(zf, t, lib, c, 2.0);
-        Assert.Equal(lib.Select(v => (double)(float)v), loss);
+        Poly.CrossEntropy(zf.Select(v => (double)v).ToArray(), t, lib, c, 2.0);
+        Assert.Equal(lib, loss);
+
+        NpyFile.WriteF64(_dir.File("z64.npy"), z, rows, c);
+        Assert.Equal(0, Tool.Run("eval", "--logits", _dir.File("z64.npy"), "--targets", _dir.File("t.npy"), "--out", _dir.File("s.npy"), "--precision", "float32").Code);
+        float[] libf = new float[rows];
+        Poly.CrossEntropy(zf, t, libf, c, 2f);
+        (descr, _, loss) = NpyFile.Read(_dir.File("s.npy"));
+        Assert.Equal("<f4", descr);
+        Assert.Equal(libf.Select(v => (double)v), loss);
+        Assert.Equal(2, Tool.Run("eval", "--logits", _dir.File("z64.npy"), "--targets", _dir.File("t.npy"), "--precision", "half").Code);
     }
 
     [Fact]

@@ -22,11 +22,13 @@ internal static class EvalCommand
           --out FILE        write the per-row losses (.npy or .csv, by extension)
           --grad-out FILE   write the gradient of the summed loss w.r.t. the logits (same shape as the logits)
           --json            print the summary as JSON
+          --precision P     float32 or float64 computation and output (default: float32 for float16/float32
+                            .npy logits, float64 for everything else)
           --quiet           no progress bar
           --chunk-rows N    rows per processing chunk (default 8192)
         """;
 
-    private static readonly string[] ValueOptions = ["logits", "targets", "labels", "epsilon", "out", "grad-out", "chunk-rows"];
+    private static readonly string[] ValueOptions = ["logits", "targets", "labels", "epsilon", "out", "grad-out", "chunk-rows", "precision"];
     private static readonly string[] Flags = ["json", "quiet", "help"];
 
     /// <summary>Runs the command.</summary>
@@ -42,13 +44,16 @@ internal static class EvalCommand
         (string targetsPath, bool dense) = TargetOption(a);
         double epsilon = a.GetDouble("epsilon", 2.0);
         int chunkRows = a.GetInt("chunk-rows", LabeledInput.DefaultChunkRows, 1, 1 << 24);
+        Precision.Validate(a);
         string? outPath = a.Get("out");
         string? gradPath = a.Get("grad-out");
         OutputPaths.Check([("--out", outPath), ("--grad-out", gradPath)], [logitsPath, targetsPath]);
 
         using LabeledInput input = LabeledInput.Open(logitsPath, targetsPath, dense, chunkRows);
         int c = input.NumClasses;
-        NpyDType outType = input.Logits.DType is NpyDType.Float16 or NpyDType.Float32 ? NpyDType.Float32 : NpyDType.Float64;
+        bool single = Precision.Single(a, input.Logits);
+        NpyDType outType = single ? NpyDType.Float32 : NpyDType.Float64;
+        var scorer = new ChunkScorer(input, single, gradient: gradPath is not null);
         using MatrixWriter? lossWriter = outPath is null ? null
             : MatrixWriter.Create(outPath, outType, 1, input.Logits.Shape is { } s ? s[..^1] : null, vector: true);
         using MatrixWriter? gradWriter = gradPath is null ? null
@@ -69,20 +74,10 @@ internal static class EvalCommand
             {
                 ReadOnlySpan<double> z = input.LogitsChunk.AsSpan(0, n * c);
                 Span<double> l = losses.AsSpan(0, n), e = ce.AsSpan(0, n);
-                if (dense)
-                {
-                    ReadOnlySpan<double> y = input.LabelsChunk.AsSpan(0, n * c);
-                    if (gradWriter is null) Kernels.Losses(z, y, l, c, epsilon);
-                    else Kernels.LossesAndGradient(z, y, l, grad.AsSpan(0, n * c), c, epsilon);
-                    Kernels.Losses(z, y, e, c, 0.0);
-                }
-                else
-                {
-                    ReadOnlySpan<int> t = input.KernelTargets.AsSpan(0, n);
-                    if (gradWriter is null) Kernels.Losses(z, t, l, c, epsilon);
-                    else Kernels.LossesAndGradient(z, t, l, grad.AsSpan(0, n * c), c, epsilon);
-                    Kernels.Losses(z, t, e, c, 0.0);
-                }
+                scorer.Load(n);
+                if (gradWriter is null) scorer.Losses(n, epsilon, l);
+                else scorer.LossesAndGradient(n, epsilon, l, grad);
+                scorer.Losses(n, 0.0, e);
                 for (int r = 0; r < n; r++)
                 {
                     int target = input.RowTargets[r];
@@ -193,4 +188,24 @@ internal sealed record EvalSummary(
     internal static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("0.######", Inv);
 
     internal static string Pct(double v) => double.IsFinite(v) ? (100 * v).ToString("0.0", Inv) + "%" : "n/a";
+}
+
+/// <summary>The --precision option: which of the library's kernels (float32 or float64) score the data.</summary>
+internal static class Precision
+{
+    /// <summary>Checks the option's value early (before files are opened).</summary>
+    public static void Validate(Args a)
+    {
+        string? p = a.Get("precision");
+        if (p is not null and not ("float32" or "float64" or "auto"))
+            throw new UsageException($"{a.Command}: --precision must be float32, float64 or auto, got '{p}'");
+    }
+
+    /// <summary>True for float32: asked for, or auto with float16/float32 .npy logits.</summary>
+    public static bool Single(Args a, IO.MatrixReader logits) => a.Get("precision") switch
+    {
+        "float32" => true,
+        "float64" => false,
+        _ => logits.DType is NpyDType.Float16 or NpyDType.Float32,
+    };
 }

@@ -15,11 +15,12 @@ internal static class SweepCommand
 
           --epsilons LIST   comma-separated epsilons (default -1,0,1,2,5)
           --json            print the table as JSON
+          --precision P     float32 or float64 kernels (default: float32 for float16/float32 .npy logits, else float64)
           --quiet           no progress bar
           --chunk-rows N    rows per processing chunk (default 8192)
         """;
 
-    private static readonly string[] ValueOptions = ["logits", "targets", "labels", "epsilons", "chunk-rows"];
+    private static readonly string[] ValueOptions = ["logits", "targets", "labels", "epsilons", "chunk-rows", "precision"];
     private static readonly string[] Flags = ["json", "quiet", "help"];
 
     /// <summary>Runs the command.</summary>
@@ -35,10 +36,12 @@ internal static class SweepCommand
         (string targetsPath, bool dense) = EvalCommand.TargetOption(a);
         double[] epsilons = a.GetDoubleList("epsilons", [-1, 0, 1, 2, 5]);
         int chunkRows = a.GetInt("chunk-rows", LabeledInput.DefaultChunkRows, 1, 1 << 24);
+        Precision.Validate(a);
 
         using LabeledInput input = LabeledInput.Open(logitsPath, targetsPath, dense, chunkRows);
         int c = input.NumClasses;
         int chunk = input.ChunkRows;
+        var scorer = new ChunkScorer(input, Precision.Single(a, input.Logits), gradient: false);
         var stats = epsilons.Select(_ => new RunningStats()).ToArray();
         var ceStats = new RunningStats();
         var calib = new CalibrationAccumulator();
@@ -51,13 +54,9 @@ internal static class SweepCommand
             while ((n = input.ReadChunk()) > 0)
             {
                 ReadOnlySpan<double> z = input.LogitsChunk.AsSpan(0, n * c);
-                for (int j = -1; j < epsilons.Length; j++)
-                {
-                    Span<double> dst = j < 0 ? ce.AsSpan(0, n) : losses[j].AsSpan(0, n);
-                    double eps = j < 0 ? 0.0 : epsilons[j];
-                    if (dense) Kernels.Losses(z, input.LabelsChunk.AsSpan(0, n * c), dst, c, eps);
-                    else Kernels.Losses(z, input.KernelTargets.AsSpan(0, n), dst, c, eps);
-                }
+                scorer.Load(n);
+                scorer.Losses(n, 0.0, ce);
+                for (int j = 0; j < epsilons.Length; j++) scorer.Losses(n, epsilons[j], losses[j]);
                 for (int r = 0; r < n; r++)
                 {
                     int target = input.RowTargets[r];
