@@ -152,9 +152,12 @@ internal static class DemoCommand
             double diff = best.Accuracy.Mean - ce.Accuracy.Mean;
             sb.AppendLine(best == ce
                 ? string.Create(inv, $"best mean test accuracy: plain cross entropy ({ce.Accuracy.Mean:0.0000})")
-                : string.Create(inv, $"best mean test accuracy: epsilon {EvalSummary.F(best.Epsilon)} ({best.Accuracy.Mean:0.0000}, {diff * 100:+0.00;-0.00} points vs cross entropy; seed std {best.Accuracy.Std:0.0000})"));
+                : string.Create(inv, $"best mean test accuracy: epsilon {EvalSummary.F(best.Epsilon)} ({best.Accuracy.Mean:0.0000}, {diff * 100:+0.00;-0.00} points vs cross entropy; {(diff < Math.Max(best.Accuracy.Std, ce.Accuracy.Std) ? "within" : "beyond")} the seed-to-seed std of {Math.Max(best.Accuracy.Std, ce.Accuracy.Std):0.0000})"));
+            EpsilonResult calibrated = byEps.MinBy(r => r.Ece.Mean)!;
+            sb.AppendLine(string.Create(inv, $"lowest mean ECE: {(calibrated == ce ? "plain cross entropy" : "epsilon " + EvalSummary.F(calibrated.Epsilon))} ({calibrated.Ece.Mean:0.0000}; cross entropy {ce.Ece.Mean:0.0000})"));
         }
         sb.AppendLine(inv, $"training time {seconds:0.0} s");
+        if (!s.Imbalanced) sb.AppendLine("long-tailed variant: polyloss demo --imbalanced [--imbalance-ratio 100]");
         if (plotPath is not null) sb.AppendLine("plot written: " + plotPath);
         return sb.ToString();
     }
