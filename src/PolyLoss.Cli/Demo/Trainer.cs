@@ -19,7 +19,7 @@ internal sealed record TrainResult(double TestAccuracy, double TestEce, double T
 internal sealed class Mlp
 {
     private readonly int _in, _hidden, _out;
-    private readonly float[] _w1, _b1, _w2, _b2; // w1 [in, hidden], w2 [hidden, out], row-major
+    private readonly float[] _w1, _b1, _w2, _b2; // w1 [in, hidden], w2 [out, hidden], row-major
     private readonly float[] _g1, _gb1, _g2, _gb2;
     private readonly Adam _adam;
 
@@ -62,12 +62,7 @@ internal sealed class Mlp
             }
             TensorPrimitives.Max(h, 0f, h);
             Span<float> z = logits.Slice(r * _out, _out);
-            _b2.CopyTo(z);
-            for (int j = 0; j < _hidden; j++)
-            {
-                float v = h[j];
-                if (v != 0f) TensorPrimitives.MultiplyAdd(_w2.AsSpan(j * _out, _out), v, z, z);
-            }
+            for (int o = 0; o < _out; o++) z[o] = _b2[o] + TensorPrimitives.Dot(_w2.AsSpan(o * _hidden, _hidden), h);
         }
     }
 
@@ -78,7 +73,7 @@ internal sealed class Mlp
         _adam.Step([_g1, _gb1, _g2, _gb2]);
     }
 
-    /// <summary>Parameters in the order w1 [in, hidden], b1, w2 [hidden, out], b2 (live arrays).</summary>
+    /// <summary>Parameters in the order w1 [in, hidden], b1, w2 [out, hidden], b2 (live arrays).</summary>
     internal float[][] Parameters => [_w1, _b1, _w2, _b2];
 
     /// <summary>Gradients of the last <see cref="Backward"/>, same order as <see cref="Parameters"/>.</summary>
@@ -97,17 +92,17 @@ internal sealed class Mlp
             ReadOnlySpan<float> h = hidden.Slice(r * _hidden, _hidden);
             Span<float> dh = hiddenGrad.Slice(r * _hidden, _hidden);
             TensorPrimitives.Add(_gb2, dz, _gb2);
+            dh.Clear();
+            for (int o = 0; o < _out; o++)
+            {
+                float d = dz[o];
+                Span<float> g2row = _g2.AsSpan(o * _hidden, _hidden);
+                TensorPrimitives.MultiplyAdd(h, d, g2row, g2row);
+                TensorPrimitives.MultiplyAdd(_w2.AsSpan(o * _hidden, _hidden), d, dh, dh);
+            }
             for (int j = 0; j < _hidden; j++)
             {
-                float v = h[j];
-                if (v == 0f)
-                {
-                    dh[j] = 0f; // ReLU gate closed
-                    continue;
-                }
-                Span<float> g2row = _g2.AsSpan(j * _out, _out);
-                TensorPrimitives.MultiplyAdd(dz, v, g2row, g2row);
-                dh[j] = TensorPrimitives.Dot(_w2.AsSpan(j * _out, _out), dz);
+                if (h[j] == 0f) dh[j] = 0f; // ReLU gate closed
             }
             TensorPrimitives.Add(_gb1, dh, _gb1);
             ReadOnlySpan<float> xr = x.Slice(r * _in, _in);
