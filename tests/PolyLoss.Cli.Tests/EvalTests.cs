@@ -168,6 +168,27 @@ public sealed class EvalTests : IDisposable
     }
 
     [Fact]
+    public void CsvLogitsToNpyOutputsGetTheRowCountPatchedIn()
+    {
+        const int rows = 21, c = 3;
+        double[] z = Data.Logits(rows, c, 41);
+        int[] t = Data.Targets(rows, c, 42);
+        CsvFile.Write(_dir.File("z.csv"), z, c);
+        File.WriteAllText(_dir.File("t.csv"), string.Join("\r\n", t) + "\r\n");
+        var r = Tool.Run("eval", "--logits", _dir.File("z.csv"), "--targets", _dir.File("t.csv"), "--out", _dir.File("l.npy"), "--grad-out", _dir.File("g.npy"), "--chunk-rows", "4");
+        Assert.True(r.Code == 0, r.Err);
+        double[] lib = new double[rows], grad = new double[rows * c];
+        Poly.CrossEntropyWithGradient(z, t, lib, grad, c, 2.0);
+        (string descr, long[] shape, double[] loss) = NpyFile.Read(_dir.File("l.npy"));
+        Assert.Equal("<f8", descr);
+        Assert.Equal([(long)rows], shape);
+        Assert.Equal(lib, loss);
+        (_, long[] gshape, double[] g) = NpyFile.Read(_dir.File("g.npy"));
+        Assert.Equal([(long)rows, c], gshape);
+        Assert.Equal(grad, g);
+    }
+
+    [Fact]
     public void ThreeDimensionalLogitsKeepTheirLeadingShape()
     {
         double[] z = Data.Logits(2 * 5, 3, 9);
