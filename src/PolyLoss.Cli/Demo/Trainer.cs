@@ -62,8 +62,22 @@ internal sealed class Mlp
             }
             TensorPrimitives.Max(h, 0f, h);
             Span<float> z = logits.Slice(r * _out, _out);
-            for (int o = 0; o < _out; o++) z[o] = _b2[o] + TensorPrimitives.Dot(_w2.AsSpan(o * _hidden, _hidden), h);
+            for (int o = 0; o < _out; o++) z[o] = _b2[o] + Dot(_w2.AsSpan(o * _hidden, _hidden), h);
         }
+    }
+
+    /// <summary>Dot product in a fixed order (vector lanes from index 0, then the tail), so a run's result does not
+    /// depend on where the arrays happen to lie in memory (TensorPrimitives.Dot may split by alignment).</summary>
+    internal static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        int n = a.Length, i = 0;
+        var acc = System.Numerics.Vector<float>.Zero;
+        int w = System.Numerics.Vector<float>.Count;
+        for (; i + w <= n; i += w)
+            acc += new System.Numerics.Vector<float>(a.Slice(i, w)) * new System.Numerics.Vector<float>(b.Slice(i, w));
+        float s = System.Numerics.Vector.Sum(acc);
+        for (; i < n; i++) s += a[i] * b[i];
+        return s;
     }
 
     /// <summary>Backward pass from the logits gradient (already scaled for a mean over the batch) and one Adam step.</summary>
