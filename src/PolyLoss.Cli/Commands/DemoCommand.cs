@@ -22,7 +22,8 @@ internal static class DemoCommand
           --imbalance-ratio R   head-to-tail ratio for --imbalanced (default 100; implies --imbalanced)
           --epsilons LIST       comma-separated epsilons (default -1,0,1,2,5; 0 is plain cross entropy)
           --seeds N             runs per epsilon (default 5)
-          --epochs N            training epochs (default 30)
+          --epochs N            training epochs (default 30; with --imbalanced, as many as give the same number of
+                                optimizer steps as 30 epochs on the full training set)
           --hidden N            hidden units (default 64)
           --plot FILE           PNG to write (default demo.png)
           --no-plot             do not write a PNG
@@ -94,7 +95,13 @@ internal static class DemoCommand
         var clock = Stopwatch.StartNew();
         Dataset train = OptDigits.Train();
         Dataset test = OptDigits.Test();
-        if (imbalanced) train = train.LongTailed(ratio);
+        if (imbalanced)
+        {
+            int fullRows = train.Rows;
+            train = train.LongTailed(ratio);
+            // Same number of optimizer steps as the balanced default unless --epochs was given.
+            if (a.Get("epochs") is null) epochs = (int)Math.Min(1000, Math.Round(30.0 * fullRows / train.Rows));
+        }
 
         var jobs = (from e in epsilons from s in Enumerable.Range(0, seeds) select new TrainConfig(e, 1000 + s, hiddenUnits, epochs)).ToArray();
         var results = new TrainResult[jobs.Length];

@@ -43,7 +43,8 @@ internal static class DemoPlot
             l.Color = color;
             l.LineWidth = 2;
             l.LegendText = label;
-            var c = curve.Add.ScatterLine(epochs, ordered[i].MeanCurve(r => r.EpochTestAccuracy));
+            double[] curveEpochs = ordered[i].Runs[0].CurveEpochs.Select(e => (double)e).ToArray();
+            var c = curve.Add.ScatterLine(curveEpochs, ordered[i].MeanCurve(r => r.EpochTestAccuracy));
             c.Color = color;
             c.LineWidth = 2;
             c.LegendText = label;

@@ -10,8 +10,10 @@ internal sealed record TrainConfig(double Epsilon, int Seed, int Hidden = 64, in
 /// <param name="TestEce">Final test expected calibration error (15 bins).</param>
 /// <param name="TestCrossEntropy">Final test mean cross entropy (eps 0).</param>
 /// <param name="TrainLoss">Mean training objective (the Poly-1 loss being minimised) per epoch.</param>
-/// <param name="EpochTestAccuracy">Test accuracy after each epoch.</param>
-internal sealed record TrainResult(double TestAccuracy, double TestEce, double TestCrossEntropy, double[] TrainLoss, double[] EpochTestAccuracy);
+/// <param name="CurveEpochs">The epochs (1-based) after which the test set was evaluated for the curve: every epoch up
+/// to 30 epochs, else about 30 evenly spaced ones (always the last).</param>
+/// <param name="EpochTestAccuracy">Test accuracy after each of <paramref name="CurveEpochs"/>.</param>
+internal sealed record TrainResult(double TestAccuracy, double TestEce, double TestCrossEntropy, double[] TrainLoss, int[] CurveEpochs, double[] EpochTestAccuracy);
 
 /// <summary>A one-hidden-layer ReLU network (features-hidden-classes) trained with mini-batch Adam. The loss and its
 /// logits gradient come from the library's fused Poly-1 kernel; the backward pass through the two dense layers is
@@ -146,7 +148,9 @@ internal sealed class Mlp
         PolyLossOptions options = Kernels.MeanSingleThreaded(cfg.Epsilon);
         int[] order = Enumerable.Range(0, train.Rows).ToArray();
         double[] trainLoss = new double[cfg.Epochs];
-        double[] epochAcc = new double[cfg.Epochs];
+        int stride = (cfg.Epochs + 29) / 30;
+        var curveEpochs = new List<int>();
+        var epochAcc = new List<double>();
         Evaluation last = default;
         for (int epoch = 0; epoch < cfg.Epochs; epoch++)
         {
@@ -168,10 +172,14 @@ internal sealed class Mlp
                 net.BackwardAndStep(xb, n, hidden, grad, hiddenGrad);
             }
             trainLoss[epoch] = sum / order.Length;
-            last = net.Evaluate(test);
-            epochAcc[epoch] = last.Accuracy;
+            if ((epoch + 1) % stride == 0 || epoch == cfg.Epochs - 1)
+            {
+                last = net.Evaluate(test);
+                curveEpochs.Add(epoch + 1);
+                epochAcc.Add(last.Accuracy);
+            }
         }
-        return new TrainResult(last.Accuracy, last.Ece, last.CrossEntropy, trainLoss, epochAcc);
+        return new TrainResult(last.Accuracy, last.Ece, last.CrossEntropy, trainLoss, [.. curveEpochs], [.. epochAcc]);
     }
 
     /// <summary>Accuracy, ECE and mean cross entropy on a data set.</summary>
