@@ -101,6 +101,10 @@ public sealed class BadInputTests : IDisposable
     {
         NpyFile.Write(_dir.File("c.npy"), "<c16", [6, 3], new byte[16 * 18]);
         AssertFails(1, ["c.npy", "unsupported dtype '<c16'"], Eval(_dir.File("c.npy"), T));
+        NpyFile.Write(_dir.File("b.npy"), "|b1", [6], new byte[6]);
+        AssertFails(1, ["b.npy", "unsupported dtype '|b1'"], Eval(Z, _dir.File("b.npy")));
+        NpyFile.Write(_dir.File("bi.npy"), ">i8", [6], new byte[48]);
+        AssertFails(1, ["bi.npy", "big-endian"], Eval(Z, _dir.File("bi.npy")));
     }
 
     [Fact]

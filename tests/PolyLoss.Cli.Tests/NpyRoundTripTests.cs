@@ -106,6 +106,23 @@ public sealed class NpyRoundTripTests : IDisposable
     }
 
     [Fact]
+    public void ReadsSmallAndUnsignedIntegerTargets()
+    {
+        NpyFile.Write(_dir.File("u1.npy"), "|u1", [4], [0, 9, 200, 255]);
+        NpyFile.Write(_dir.File("i1.npy"), "|i1", [3], [1, 0xFF, 0x80]);
+        NpyFile.Write(_dir.File("i2.npy"), "<i2", [2], [0x01, 0x80, 0xFE, 0xFF]);
+        NpyFile.Write(_dir.File("u2.npy"), "<u2", [1], [0xFE, 0xFF]);
+        NpyFile.Write(_dir.File("u4.npy"), "<u4", [1], [0xFF, 0xFF, 0xFF, 0xFF]);
+        NpyFile.Write(_dir.File("u8.npy"), "<u8", [1], [5, 0, 0, 0, 0, 0, 0, 0]);
+        Assert.Equal([0.0, 9, 200, 255], ReadAll(_dir.File("u1.npy"), ReadLayout.Vector, 3, out _));
+        Assert.Equal([1.0, -1, -128], ReadAll(_dir.File("i1.npy"), ReadLayout.Vector, 3, out _));
+        Assert.Equal([-32767.0, -2], ReadAll(_dir.File("i2.npy"), ReadLayout.Vector, 3, out _));
+        Assert.Equal([65534.0], ReadAll(_dir.File("u2.npy"), ReadLayout.Vector, 3, out _));
+        Assert.Equal([4294967295.0], ReadAll(_dir.File("u4.npy"), ReadLayout.Vector, 3, out _));
+        Assert.Equal([5.0], ReadAll(_dir.File("u8.npy"), ReadLayout.Vector, 3, out _));
+    }
+
+    [Fact]
     public void HeaderWithRowsPatchedLaterKeepsItsLength()
     {
         byte[] a = Npy.BuildHeader(NpyDType.Float32, [0, 10], reserveDigits: 20);

@@ -27,6 +27,7 @@ internal static class DemoCommand
           --hidden N            hidden units (default 64)
           --plot FILE           PNG to write (default demo.png)
           --no-plot             do not write a PNG
+          --threads N           trainings run in parallel (default: the number of cores; results do not depend on it)
           --json                print the results as JSON
           --quiet               no progress messages on stderr
         """;

@@ -189,6 +189,36 @@ internal sealed class NpyMatrixReader : MatrixReader
                 for (int i = 0; i < s.Length; i++) dst[i] = s[i];
                 break;
             }
+            case NpyDType.Int8:
+                for (int i = 0; i < src.Length; i++) dst[i] = (sbyte)src[i];
+                break;
+            case NpyDType.UInt8:
+                for (int i = 0; i < src.Length; i++) dst[i] = src[i];
+                break;
+            case NpyDType.Int16:
+            {
+                ReadOnlySpan<short> s = MemoryMarshal.Cast<byte, short>(src);
+                for (int i = 0; i < s.Length; i++) dst[i] = s[i];
+                break;
+            }
+            case NpyDType.UInt16:
+            {
+                ReadOnlySpan<ushort> s = MemoryMarshal.Cast<byte, ushort>(src);
+                for (int i = 0; i < s.Length; i++) dst[i] = s[i];
+                break;
+            }
+            case NpyDType.UInt32:
+            {
+                ReadOnlySpan<uint> s = MemoryMarshal.Cast<byte, uint>(src);
+                for (int i = 0; i < s.Length; i++) dst[i] = s[i];
+                break;
+            }
+            case NpyDType.UInt64:
+            {
+                ReadOnlySpan<ulong> s = MemoryMarshal.Cast<byte, ulong>(src);
+                for (int i = 0; i < s.Length; i++) dst[i] = s[i];
+                break;
+            }
         }
     }
 

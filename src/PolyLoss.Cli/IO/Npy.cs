@@ -21,6 +21,24 @@ internal enum NpyDType
 
     /// <summary>64-bit signed integer, <c>&lt;i8</c>.</summary>
     Int64,
+
+    /// <summary>8-bit signed integer, <c>|i1</c> (read only).</summary>
+    Int8,
+
+    /// <summary>8-bit unsigned integer, <c>|u1</c> (read only).</summary>
+    UInt8,
+
+    /// <summary>16-bit signed integer, <c>&lt;i2</c> (read only).</summary>
+    Int16,
+
+    /// <summary>16-bit unsigned integer, <c>&lt;u2</c> (read only).</summary>
+    UInt16,
+
+    /// <summary>32-bit unsigned integer, <c>&lt;u4</c> (read only).</summary>
+    UInt32,
+
+    /// <summary>64-bit unsigned integer, <c>&lt;u8</c> (read only).</summary>
+    UInt64,
 }
 
 /// <summary>A parsed .npy header: element type, shape and where the data starts.</summary>
@@ -58,6 +76,10 @@ internal static class Npy
         NpyDType.Float64 => 8,
         NpyDType.Int32 => 4,
         NpyDType.Int64 => 8,
+        NpyDType.Int8 or NpyDType.UInt8 => 1,
+        NpyDType.Int16 or NpyDType.UInt16 => 2,
+        NpyDType.UInt32 => 4,
+        NpyDType.UInt64 => 8,
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -69,6 +91,12 @@ internal static class Npy
         NpyDType.Float64 => "<f8",
         NpyDType.Int32 => "<i4",
         NpyDType.Int64 => "<i8",
+        NpyDType.Int8 => "|i1",
+        NpyDType.UInt8 => "|u1",
+        NpyDType.Int16 => "<i2",
+        NpyDType.UInt16 => "<u2",
+        NpyDType.UInt32 => "<u4",
+        NpyDType.UInt64 => "<u8",
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -80,6 +108,12 @@ internal static class Npy
         NpyDType.Float64 => "float64",
         NpyDType.Int32 => "int32",
         NpyDType.Int64 => "int64",
+        NpyDType.Int8 => "int8",
+        NpyDType.UInt8 => "uint8",
+        NpyDType.Int16 => "int16",
+        NpyDType.UInt16 => "uint16",
+        NpyDType.UInt32 => "uint32",
+        NpyDType.UInt64 => "uint64",
         _ => throw new ArgumentOutOfRangeException(nameof(t)),
     };
 
@@ -175,9 +209,15 @@ internal static class Npy
                 case "f8": return NpyDType.Float64;
                 case "i4": return NpyDType.Int32;
                 case "i8": return NpyDType.Int64;
+                case "i1": return NpyDType.Int8;
+                case "u1": return NpyDType.UInt8;
+                case "i2": return NpyDType.Int16;
+                case "u2": return NpyDType.UInt16;
+                case "u4": return NpyDType.UInt32;
+                case "u8": return NpyDType.UInt64;
             }
         }
-        throw new InputException($"{path}: unsupported dtype '{descr}' (supported: little-endian float16, float32, float64, int32, int64)");
+        throw new InputException($"{path}: unsupported dtype '{descr}' (supported: little-endian float16, float32, float64 and 8- to 64-bit integers)");
     }
 
     /// <summary>Builds a complete header (magic, version, length, dict, padding) whose row count field is padded
