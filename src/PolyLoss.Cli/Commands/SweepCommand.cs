@@ -13,6 +13,9 @@ internal static class SweepCommand
         One pass over the data; for each epsilon prints the mean Poly-1 loss, its cross-entropy part, the polynomial
         term epsilon * mean(1 - p_target) and that term's share of the loss.
 
+          --logits FILE     logits [rows, classes] (.npy or .csv)
+          --targets FILE    class indices, one per row (.npy or CSV one per line)
+          --labels FILE     dense label distributions [rows, classes] instead of --targets
           --epsilons LIST   comma-separated epsilons (default -1,0,1,2,5)
           --json            print the table as JSON
           --precision P     float32 or float64 kernels (default: float32 for float16/float32 .npy logits, else float64)
