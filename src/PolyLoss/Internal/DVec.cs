@@ -29,6 +29,7 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     /// <summary>mask ? a : b, lane-wise.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
     static abstract TV AndNot(TV a, TV mask);
+    static abstract TV Or(TV a, TV b);
     /// <summary>
     /// From k = n + 1.5 * 2^52 (n a small integer held in k's low mantissa bits), the factors 2^(n1) and
     /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1076, 64]: integer arithmetic, no conversions.
@@ -56,6 +57,7 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 m, V512 a, V512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 m) => new(Vector512.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Or(V512 a, V512 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Pow2Halves(V512 k, long shift, out V512 second)
     {
@@ -87,6 +89,7 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 m, V256 a, V256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 m) => new(Vector256.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Or(V256 a, V256 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Pow2Halves(V256 k, long shift, out V256 second)
     {
@@ -118,6 +121,7 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 m, V128 a, V128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 AndNot(V128 a, V128 m) => new(Vector128.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Or(V128 a, V128 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Pow2Halves(V128 k, long shift, out V128 second)
     {
