@@ -28,7 +28,7 @@ public class KernelPathTests
         var optionsRich = new PolyLossOptions { Coefficients = [2, -0.5], LabelSmoothing = 0.1 };
         foreach (int c in Lengths())
         {
-            const int rows = 3;
+            const int rows = 11; // a group of 8 rows for the few-classes kernel, and a tail
             var z = new float[rows * c];
             for (int i = 0; i < z.Length; i++) z[i] = (float)((rng.NextDouble() * 2 - 1) * 20);
             z[0] = float.NegativeInfinity; // exercises -inf handling in the first vector or the tail

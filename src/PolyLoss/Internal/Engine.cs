@@ -219,6 +219,8 @@ internal static unsafe class Engine
         int c = job.NumClasses;
         var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
         var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
+        if (typeof(TIn) == typeof(float) && c <= SmallClassRows.MaxClasses && job.NumCoeffs == 1 && job.Smoothing == 0 && job.Path != KernelPath.Scalar)
+            start = SmallRows(ref job, start, end, weights);
         for (int r = start; r < end; r++)
         {
             var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + (long)r * c, c);
@@ -252,6 +254,25 @@ internal static unsafe class Engine
             }
             Store<TIn>(ref job, r, loss);
         }
+    }
+
+    /// <summary>Few classes, float32: whole groups of rows at once (see <see cref="SmallClassRows"/>).</summary>
+    private static int SmallRows(ref Job job, int start, int end, ReadOnlySpan<double> weights)
+    {
+        int c = job.NumClasses;
+        long total = (long)end * c; // spans cover [0, end) rows; only rows >= start are touched
+        var z = new ReadOnlySpan<float>((float*)job.Logits, (int)total);
+        var t = new ReadOnlySpan<int>(job.Targets, end);
+        var up = job.Upstream == null ? default : new ReadOnlySpan<float>((float*)job.Upstream, end);
+        var losses = job.RowLosses != null ? default : new Span<float>((float*)job.Losses, end);
+        var rowLosses = job.RowLosses != null ? new Span<double>(job.RowLosses, end) : default;
+        var g = job.Grad == null ? default : new Span<float>((float*)job.Grad, (int)total);
+        return job.Path switch
+        {
+            KernelPath.V512 => SmallClassRows.Run<V512>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            KernelPath.V256 => SmallClassRows.Run<V256>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            _ => SmallClassRows.Run<V128>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+        };
     }
 
     private static void DenseRows<TIn, TR>(void* state, int start, int end)
