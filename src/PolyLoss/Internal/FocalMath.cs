@@ -16,12 +16,21 @@ namespace PolyLoss.Internal;
 /// </summary>
 internal static class FocalMath
 {
+    /// <summary>a * b for finite a and a b that may be infinite (a -inf target logit, |x| = inf): the double-double product
+    /// would meet 0 * inf in its low part, so an infinite b takes the plain product.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TR Mul<TR>(TR a, TR b) where TR : struct, IReal<TR>
+    {
+        double bd = TR.ToDouble(b);
+        return double.IsInfinity(bd) ? TR.From(TR.ToDouble(a) * bd) : a * b;
+    }
+
     /// <summary>alpha * v, with a zero weight giving 0 even for an infinite v (the term is identically zero).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TR Weighted<TR>(TR alpha, bool unit, TR v) where TR : struct, IReal<TR>
     {
         if (unit) return v;
-        return TR.ToDouble(alpha) == 0 ? TR.From(0) : alpha * v;
+        return TR.ToDouble(alpha) == 0 ? TR.From(0) : Mul(alpha, v);
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ internal static class FocalRows
                 if (eps != 0) f += TR.From(eps) * q;
             }
             TR qPow = FocalMath.Pow(q, gamma);
-            loss = gamma == 0 ? f : qPow * f;
+            loss = gamma == 0 ? f : FocalMath.Mul(qPow, f);
             if (wantGrad)
             {
                 // dFL/dx is dFL/dz_t = -q M for t = 1 (x is the target's logit) and dFL/dz_j = p_j M = q M for t = 0.
@@ -74,7 +74,7 @@ internal static class FocalRows
             TR tt = TR.From(t), tc = one - tt;
             TR tb = pos ? tt : tc, ts = pos ? tc : tt;
             TR alpha = unit ? one : TR.From(fp.Alpha) * tt + (one - TR.From(fp.Alpha)) * tc;
-            TR ce = tb * l1 + ts * spBig;
+            TR ce = tb * l1 + FocalMath.Mul(ts, spBig);
             TR u = tb * small + ts * big;
             TR f;
             if (eps == 0) f = FocalMath.Weighted(alpha, unit, ce);
@@ -84,10 +84,10 @@ internal static class FocalRows
                 // CE - u = tb phi(small) + ts phi(big), phi(v) = -log(1 - v) - v >= 0: the u terms cancel exactly.
                 TR phiSmall = RowMath.TopTerm(e, small, l1, -1);
                 TR phiBig = spBig - big; // >= log 2 - 1/2 of at most ~1: a few bits at worst
-                f = FocalMath.Weighted(alpha, unit, tb * phiSmall + ts * phiBig) + (alpha + TR.From(eps)) * u;
+                f = FocalMath.Weighted(alpha, unit, tb * phiSmall + FocalMath.Mul(ts, phiBig)) + (alpha + TR.From(eps)) * u;
             }
             TR uPow = FocalMath.Pow(u, gamma);
-            loss = gamma == 0 ? f : uPow * f;
+            loss = gamma == 0 ? f : FocalMath.Mul(uPow, f);
             if (wantGrad)
             {
                 // dFL/dx = u^gamma (gamma (u'/u) F + alpha (p - t) + eps u'), u' = (1 - 2t) p (1 - p).
@@ -136,16 +136,18 @@ internal static class FocalRows
             f = FocalMath.Weighted(alpha, unit, log1pT + TR.Gap(shift.Max, zt)) + TR.From(eps) * q;
         }
         TR qPow = FocalMath.Pow(q, gamma);
-        TR loss = gamma == 0 ? f : qPow * f;
+        TR loss = gamma == 0 ? f : FocalMath.Mul(qPow, f);
 
         if (!grad.IsEmpty)
         {
             TR factor = FocalMath.GradFactor(p, q, f, qPow, alpha, unit, eps, gamma) * scale;
             TR perS = factor / s;
             double m = shift.Max;
+            int a = shift.ArgMax;
             for (int j = 0; j < z.Length; j++)
             {
-                TR g = j == t ? -(q * factor) : TR.ExpShifted(double.CreateTruncating(z[j]), m) * perS;
+                // e_a = 1 exactly, also for a +inf max logit (where exp(z_a - m) would be exp(inf - inf)).
+                TR g = j == t ? -(q * factor) : j == a ? perS : TR.ExpShifted(double.CreateTruncating(z[j]), m) * perS;
                 grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
             }
         }
