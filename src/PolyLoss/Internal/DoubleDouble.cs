@@ -71,6 +71,7 @@ internal readonly struct DoubleDouble
     public static DoubleDouble operator *(DoubleDouble a, DoubleDouble b)
     {
         DoubleDouble p = TwoProd(a.Hi, b.Hi);
+        if (!double.IsFinite(p.Hi)) return new DoubleDouble(p.Hi, 0);
         double lo = p.Lo + (a.Hi * b.Lo + a.Lo * b.Hi);
         return QuickTwoSum(p.Hi, lo);
     }
@@ -79,6 +80,7 @@ internal readonly struct DoubleDouble
     public static DoubleDouble operator *(DoubleDouble a, double b)
     {
         DoubleDouble p = TwoProd(a.Hi, b);
+        if (!double.IsFinite(p.Hi)) return new DoubleDouble(p.Hi, 0);
         return QuickTwoSum(p.Hi, p.Lo + a.Lo * b);
     }
 

@@ -4,8 +4,23 @@ using System.Numerics;
 namespace PolyLoss.Internal;
 
 /// <summary>Validation, reduction and the parallel row loop behind every public span entry point.</summary>
+/// <summary>Which row kernels run: the widest supported vectors by default; tests force each path.</summary>
+internal enum KernelPath { Auto, Scalar, V128, V256, V512 }
+
 internal static unsafe class Engine
 {
+    /// <summary>Test hook: forces a kernel path for calls made on this thread (carried to the worker threads).</summary>
+    [ThreadStatic] internal static KernelPath ForcedPath;
+
+    private static KernelPath Resolve(KernelPath p)
+    {
+        if (p == KernelPath.Auto)
+            return V512.IsSupported ? KernelPath.V512 : V256.IsSupported ? KernelPath.V256 : V128.IsSupported ? KernelPath.V128 : KernelPath.Scalar;
+        bool ok = p switch { KernelPath.V512 => V512.IsSupported, KernelPath.V256 => V256.IsSupported, KernelPath.V128 => V128.IsSupported, _ => true };
+        if (!ok) throw new PlatformNotSupportedException($"Kernel path {p} is not supported on this machine.");
+        return p;
+    }
+
     private struct Job
     {
         public void* Logits, Labels, Losses, Grad, LabelGrad, Upstream;
@@ -15,6 +30,7 @@ internal static unsafe class Engine
         public double* Coeffs;
         public int NumCoeffs, NumClasses, IgnoreIndex;
         public double Smoothing, Scale; // Scale: gradient factor when there is no per-row upstream
+        public KernelPath Path;
     }
 
     /// <summary>The options of one call, as a struct so the plain-epsilon entry points allocate nothing.</summary>
@@ -166,7 +182,7 @@ internal static unsafe class Engine
                     Logits = pz, Labels = py, Losses = pl, Grad = pg, LabelGrad = pgy,
                     Upstream = reduce ? null : pu, RowLosses = prl, Targets = pt, Weights = pw, Coeffs = pc,
                     NumCoeffs = coeffs.Length, NumClasses = numClasses, IgnoreIndex = allowIgnore ? o.IgnoreIndex : int.MinValue,
-                    Smoothing = o.LabelSmoothing, Scale = scale,
+                    Smoothing = o.LabelSmoothing, Scale = scale, Path = Resolve(ForcedPath),
                 };
                 delegate*<void*, int, int, void> body = pt != null ? &TargetRows<TIn, TR> : &DenseRows<TIn, TR>;
                 RowParallel.For(rows, (long)rows * numClasses, o.MaxDegreeOfParallelism, body, &job);
@@ -217,7 +233,13 @@ internal static unsafe class Engine
                 if (job.Smoothing == 0)
                 {
                     double w = weights.IsEmpty ? 1 : weights[t];
-                    loss = Rows.Target<TIn, TR>(z, t, coeffs, g, u * w);
+                    loss = job.Path switch
+                    {
+                        KernelPath.V512 => VRows.Target<TIn, TR, V512>(z, t, coeffs, g, u * w),
+                        KernelPath.V256 => VRows.Target<TIn, TR, V256>(z, t, coeffs, g, u * w),
+                        KernelPath.V128 => VRows.Target<TIn, TR, V128>(z, t, coeffs, g, u * w),
+                        _ => Rows.Target<TIn, TR>(z, t, coeffs, g, u * w),
+                    };
                     if (w != 1) loss *= w;
                 }
                 else

@@ -64,37 +64,13 @@ internal static class Rows
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
     {
         RowShift shift = RowMath.FindMax(z);
+        double zt = double.CreateTruncating(z[t]);
+        if (zt == shift.Max) shift = new RowShift(shift.Max, t); // a tied maximum at the target anchors the row there
         TR sum = RowMath.Undefined(shift) ? TR.From(double.NaN) : RowMath.SumExpOthers<TIn, TR>(z, shift);
-        if (double.IsNaN(TR.ToDouble(sum)))
-        {
-            grad.Fill(TIn.NaN);
-            return double.NaN;
-        }
-
-        TR one = TR.From(1);
-        TR s = one + sum;
-        TR log1pT = TR.Log1p(sum);
-        TR p, q, loss;
-        if (t == shift.ArgMax)
-        {
-            q = sum / s;
-            p = one / s;
-            loss = RowMath.TopTerm(sum, q, log1pT, c[0]);
-        }
-        else
-        {
-            double zt = double.CreateTruncating(z[t]);
-            p = TR.ExpShifted(zt, shift.Max) / s;
-            q = one - p; // p <= 1/2 here, so no digits are lost
-            loss = log1pT + TR.Gap(shift.Max, zt) + TR.From(c[0]) * q;
-        }
-        if (c.Length > 1) loss += RowMath.PolyTail(q, c);
-
+        double loss = TargetFinish(zt, shift.Max, shift.ArgMax == t, sum, c, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
         {
-            TR slope = RowMath.PolySlope(q, c);
-            TR factor = RowMath.OnePlusTimesP(slope, p, q) * TR.From(scale);
-            TR perS = factor / s;
+            if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); return loss; }
             double m = shift.Max;
             for (int j = 0; j < z.Length; j++)
             {
@@ -102,6 +78,42 @@ internal static class Rows
                 grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
             }
         }
+        return loss;
+    }
+
+    /// <summary>
+    /// The integer-target loss from the row statistics (max m, T = sum of exp(z_k - m) over k other than the anchor,
+    /// which is t when z_t = m). Also returns what the gradient needs: factor = scale (1 + E p_t), perS = factor / S
+    /// (so g_j = e_j perS for j != t) and q = 1 - p_t (g_t = -q factor).
+    /// </summary>
+    public static double TargetFinish<TR>(double zt, double m, bool targetIsAnchor, TR sum, ReadOnlySpan<double> c, double scale,
+        out TR factor, out TR perS, out TR q) where TR : struct, IReal<TR>
+    {
+        if (double.IsNaN(TR.ToDouble(sum)) || double.IsNaN(m) || m == double.NegativeInfinity)
+        {
+            factor = perS = q = TR.From(double.NaN);
+            return double.NaN;
+        }
+        TR one = TR.From(1);
+        TR s = one + sum;
+        TR log1pT = TR.Log1p(sum);
+        TR p, loss;
+        if (targetIsAnchor)
+        {
+            q = sum / s;
+            p = one / s;
+            loss = RowMath.TopTerm(sum, q, log1pT, c[0]);
+        }
+        else
+        {
+            p = TR.ExpShifted(zt, m) / s;
+            q = one - p; // p <= 1/2 here, so no digits are lost
+            loss = log1pT + TR.Gap(m, zt) + TR.From(c[0]) * q;
+        }
+        if (c.Length > 1) loss += RowMath.PolyTail(q, c);
+        TR slope = RowMath.PolySlope(q, c);
+        factor = RowMath.OnePlusTimesP(slope, p, q) * TR.From(scale);
+        perS = factor / s;
         return TR.ToDouble(loss);
     }
 
