@@ -18,6 +18,18 @@ internal static unsafe class FocalEngine
         public int Length, NumClasses;
         public double Gamma, Eps, Alpha; // Alpha: sigmoid, NaN for none
         public double ScaleDenominator;  // gradient = dFL/dz / ScaleDenominator (Mean), 1 otherwise
+        public KernelPath Path;          // softmax: scalar or SIMD row statistics
+    }
+
+    /// <summary>The kernel path of <see cref="Engine"/>: the widest supported vectors, or the test hook's choice.</summary>
+    private static KernelPath ResolvePath()
+    {
+        KernelPath p = Engine.ForcedPath;
+        if (p == KernelPath.Auto)
+            return V512.IsSupported ? KernelPath.V512 : V256.IsSupported ? KernelPath.V256 : V128.IsSupported ? KernelPath.V128 : KernelPath.Scalar;
+        bool ok = p switch { KernelPath.V512 => V512.IsSupported, KernelPath.V256 => V256.IsSupported, KernelPath.V128 => V128.IsSupported, _ => true };
+        if (!ok) throw new PlatformNotSupportedException($"Kernel path {p} is not supported on this machine.");
+        return p;
     }
 
     private static void CheckLength(int actual, int expected, string name, string what)
@@ -133,7 +145,7 @@ internal static unsafe class FocalEngine
                 {
                     Logits = pz, Targets = pt, Losses = pl, Grad = pg, Partials = pr, ClassAlpha = pa,
                     Length = rows, NumClasses = numClasses, Gamma = o.Gamma, Eps = o.Epsilon, Alpha = double.NaN,
-                    ScaleDenominator = o.Reduction == Reduction.Mean ? rows : 1,
+                    ScaleDenominator = o.Reduction == Reduction.Mean ? rows : 1, Path = ResolvePath(),
                 };
                 RowParallel.For(rows, (long)rows * numClasses, o.MaxDegreeOfParallelism, &SoftmaxRows<TIn, TR>, &job);
             }
@@ -196,7 +208,13 @@ internal static unsafe class FocalEngine
             Span<TIn> g = job.Grad == null ? default : new Span<TIn>((TIn*)job.Grad + offset, c);
             int t = ((int*)job.Targets)[r];
             double alpha = job.ClassAlpha == null ? double.NaN : job.ClassAlpha[t];
-            double loss = FocalRows.Softmax<TIn, TR>(z, t, alpha, job.Eps, job.Gamma, g, scale);
+            double loss = job.Path switch
+            {
+                KernelPath.V512 => FocalRows.SoftmaxV<TIn, TR, V512>(z, t, alpha, job.Eps, job.Gamma, g, scale),
+                KernelPath.V256 => FocalRows.SoftmaxV<TIn, TR, V256>(z, t, alpha, job.Eps, job.Gamma, g, scale),
+                KernelPath.V128 => FocalRows.SoftmaxV<TIn, TR, V128>(z, t, alpha, job.Eps, job.Gamma, g, scale),
+                _ => FocalRows.Softmax<TIn, TR>(z, t, alpha, job.Eps, job.Gamma, g, scale),
+            };
             if (job.Partials != null) job.Partials[r] = loss;
             else ((TIn*)job.Losses)[r] = TIn.CreateTruncating(loss);
         }

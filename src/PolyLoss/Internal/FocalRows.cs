@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace PolyLoss.Internal;
 
@@ -103,45 +104,19 @@ internal static class FocalRows
         return TR.ToDouble(loss);
     }
 
-    /// <summary>Softmax focal loss of one row for integer target t; writes scale * dFL/dz into <paramref name="grad"/>
-    /// when it is not empty. alpha: the target's class weight, NaN for none.</summary>
+    /// <summary>Softmax focal loss of one row for integer target t (scalar statistics); writes scale * dFL/dz into
+    /// <paramref name="grad"/> when it is not empty. alphaT: the target's class weight, NaN for none.</summary>
     public static double Softmax<TIn, TR>(ReadOnlySpan<TIn> z, int t, double alphaT, double eps, double gamma, Span<TIn> grad, TR scale)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
     {
         RowShift shift = RowMath.FindMax(z);
+        double zt = double.CreateTruncating(z[t]);
+        if (zt == shift.Max) shift = new RowShift(shift.Max, t); // a tied maximum at the target anchors the row there (as Rows.Target)
         TR sum = RowMath.Undefined(shift) ? TR.From(double.NaN) : RowMath.SumExpOthers<TIn, TR>(z, shift);
-        if (double.IsNaN(TR.ToDouble(sum)))
-        {
-            grad.Fill(TIn.NaN);
-            return double.NaN;
-        }
-
-        bool unit = double.IsNaN(alphaT);
-        TR one = TR.From(1);
-        TR alpha = unit ? one : TR.From(alphaT);
-        TR s = one + sum;
-        TR log1pT = TR.Log1p(sum);
-        TR p, q, f;
-        if (t == shift.ArgMax)
-        {
-            q = sum / s;
-            p = one / s;
-            f = FocalMath.TopF(alpha, unit, sum, q, log1pT, eps);
-        }
-        else
-        {
-            double zt = double.CreateTruncating(z[t]);
-            p = TR.ExpShifted(zt, shift.Max) / s;
-            q = one - p; // p <= 1/2 here, so no digits are lost
-            f = FocalMath.Weighted(alpha, unit, log1pT + TR.Gap(shift.Max, zt)) + TR.From(eps) * q;
-        }
-        TR qPow = FocalMath.Pow(q, gamma);
-        TR loss = gamma == 0 ? f : FocalMath.Mul(qPow, f);
-
+        double loss = SoftmaxFinish(zt, shift.Max, shift.ArgMax == t, sum, alphaT, eps, gamma, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
         {
-            TR factor = FocalMath.GradFactor(p, q, f, qPow, alpha, unit, eps, gamma) * scale;
-            TR perS = factor / s;
+            if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); return loss; }
             double m = shift.Max;
             int a = shift.ArgMax;
             for (int j = 0; j < z.Length; j++)
@@ -151,6 +126,62 @@ internal static class FocalRows
                 grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
             }
         }
+        return loss;
+    }
+
+    /// <summary>The same row with the exponential sum (and the stored exponentials of the gradient) from the SIMD
+    /// statistics of <see cref="VRows"/>; rows whose maximum is not finite go to the scalar kernel.</summary>
+    public static double SoftmaxV<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, double alphaT, double eps, double gamma, Span<TIn> grad, TR scale)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        double m = double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
+        if (!double.IsFinite(m)) return Softmax<TIn, TR>(z, t, alphaT, eps, gamma, grad, scale);
+        double zt = double.CreateTruncating(z[t]);
+        TR others = VRows.SumExp<TIn, TR, TV>(z, m, grad);
+        double loss = SoftmaxFinish(zt, m, zt == m, others, alphaT, eps, gamma, scale, out TR factor, out TR perS, out TR q);
+        if (!grad.IsEmpty)
+        {
+            VRows.ScaleStored<TIn, TR, TV>(grad, perS);
+            grad[t] = TIn.CreateTruncating(TR.ToDouble(-(q * factor)));
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// The focal loss of a row from its statistics (max m, T = sum of exp(z_k - m) over every class but the anchor, which is
+    /// t when z_t = m), the counterpart of <see cref="Rows.TargetFinish"/>. Also returns what the gradient needs:
+    /// factor = scale M, perS = factor / S (g_j = e_j perS for j != t) and q = 1 - p_t (g_t = -q factor).
+    /// </summary>
+    public static double SoftmaxFinish<TR>(double zt, double m, bool targetIsAnchor, TR sum, double alphaT, double eps, double gamma, TR scale,
+        out TR factor, out TR perS, out TR q) where TR : struct, IReal<TR>
+    {
+        if (double.IsNaN(TR.ToDouble(sum)) || double.IsNaN(m) || m == double.NegativeInfinity)
+        {
+            factor = perS = q = TR.From(double.NaN);
+            return double.NaN;
+        }
+        bool unit = double.IsNaN(alphaT);
+        TR one = TR.From(1);
+        TR alpha = unit ? one : TR.From(alphaT);
+        TR s = one + sum;
+        TR log1pT = TR.Log1p(sum);
+        TR p, f;
+        if (targetIsAnchor)
+        {
+            q = sum / s;
+            p = one / s;
+            f = FocalMath.TopF(alpha, unit, sum, q, log1pT, eps);
+        }
+        else
+        {
+            p = TR.ExpShifted(zt, m) / s;
+            q = one - p; // p <= 1/2 here, so no digits are lost
+            f = FocalMath.Weighted(alpha, unit, log1pT + TR.Gap(m, zt)) + TR.From(eps) * q;
+        }
+        TR qPow = FocalMath.Pow(q, gamma);
+        TR loss = gamma == 0 ? f : FocalMath.Mul(qPow, f);
+        factor = FocalMath.GradFactor(p, q, f, qPow, alpha, unit, eps, gamma) * scale;
+        perS = factor / s;
         return TR.ToDouble(loss);
     }
 }

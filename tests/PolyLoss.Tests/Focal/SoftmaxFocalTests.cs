@@ -1,3 +1,5 @@
+using PolyLoss.Internal;
+
 namespace PolyLoss.Tests.Focal;
 
 /// <summary>Softmax focal loss: reduction to Poly-1 / plain cross entropy, special values, reductions, determinism.</summary>
@@ -23,14 +25,20 @@ public class SoftmaxFocalTests
         yield return ([40, 0, -3, 1, 1, 1, 0, 0, 0, double.PositiveInfinity, 2, 3, double.NegativeInfinity, 5, 6], [0, 1, 2, 0, 0], 3);
     }
 
-    [Theory]
-    [InlineData(2.0)]
-    [InlineData(1.0)]
-    [InlineData(0.0)]
-    [InlineData(-1.0)]
-    [InlineData(-0.5)]
-    [InlineData(5.45)]
-    public void Gamma0_without_alpha_is_poly1_cross_entropy_bit_for_bit(double eps)
+    public static TheoryData<string, double> PathsAndEps()
+    {
+        var d = new TheoryData<string, double>();
+        foreach (var p in AccuracyTests.Paths())
+            foreach (double eps in new[] { 2.0, 1.0, 0.0, -1.0, -0.5, 5.45 })
+                d.Add(p.ToString(), eps);
+        return d;
+    }
+
+    [Theory, MemberData(nameof(PathsAndEps))]
+    public void Gamma0_without_alpha_is_poly1_cross_entropy_bit_for_bit(string path, double eps)
+        => AccuracyTests.WithPath(Enum.Parse<KernelPath>(path), () => { Gamma0IsCrossEntropy(eps); return 0; });
+
+    private static void Gamma0IsCrossEntropy(double eps)
     {
         var focal = new FocalOptions { Gamma = 0, Epsilon = eps };
         var poly = new PolyLossOptions { Epsilon = eps };
