@@ -21,9 +21,10 @@ public static partial class Poly
     /// <para>Accuracy: 1 - pt is never formed by subtraction, the epsilon &lt; 0 case cancels the linear terms exactly,
     /// float32 results are computed in double and rounded once (within 1 ulp), float64 in double-double (within 4 ulp).
     /// Soft targets near the minimum of the loss give a gradient near 0, accurate in absolute rather than relative terms.</para>
-    /// <para>Special values: x = +inf or -inf gives the limits (loss 0 or +inf, gradient 0 or -alpha_t / +alpha_t, scaled by
-    /// (1 - pt)^gamma where it does not vanish); a NaN logit or target makes that element's loss and gradient NaN and no other
-    /// (a Mean or Sum is then NaN).</para>
+    /// <para>Special values: x = +inf or -inf gives the limits: loss 0 and gradient 0 when the target is on that side,
+    /// loss +inf and gradient -alpha_t (x = -inf, t = 1) or +alpha_t (x = +inf, t = 0) otherwise, and for a soft target loss +inf
+    /// with gradient (1 - pt)^gamma alpha_t (p - t). A NaN logit or target makes that element's loss and gradient NaN and no
+    /// other (a Mean or Sum is then NaN).</para>
     /// </remarks>
     /// <param name="logits">Logits, any shape, flattened.</param>
     /// <param name="targets">Targets of the same length, each in [0, 1] (or NaN); hard labels are 0 and 1.</param>
@@ -52,13 +53,14 @@ public static partial class Poly
     /// <remarks>
     /// <para>Defaults (<see cref="FocalOptions.Default"/>): gamma = 2, no alpha, epsilon = 1 (the common PyTorch ports' default;
     /// the paper found epsilon = -1 best for RetinaNet). With gamma = 0 and no alpha it equals
-    /// <see cref="CrossEntropy(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, float)"/> with the same epsilon, bit for bit
-    /// (and plain cross entropy for epsilon = 0).</para>
+    /// <see cref="CrossEntropy(ReadOnlySpan{float}, ReadOnlySpan{int}, Span{float}, int, PolyLossOptions)"/> with the same epsilon,
+    /// losses and gradients bit for bit (and plain cross entropy for epsilon = 0).</para>
     /// <para>Gradient, with q = 1 - pt, F = alpha_t (-log pt) + epsilon q and M = q^gamma (gamma pt F / q + alpha_t + epsilon pt):
     /// <c>dFL/dz_t = -q M</c> and <c>dFL/dz_j = p_j M</c> for j != t (dFL/dpt times dpt/dz_j = pt (delta_tj - p_j)); q^(gamma - 1)
     /// is never formed, so gamma &lt; 1 at q -&gt; 0 is exact.</para>
-    /// <para>Accuracy: float32 within 1 ulp, float64 within 4 ulp, at any logit scale (q and -log pt come from the shared
-    /// row machinery without cancellation).</para>
+    /// <para>Accuracy: float32 losses within 1 ulp and gradients within 1.5 ulp (0.5 and 1.24 measured on the SIMD paths,
+    /// 0.5 on the scalar one), float64 within 4 ulp (2 measured), at any logit scale: q and -log pt come from the shared
+    /// row machinery without cancellation, and epsilon &lt; 0 cancels the linear terms algebraically.</para>
     /// <para>Special values: a single +inf logit acts as the limit of a huge logit; a -inf target logit gives loss +inf with the
     /// limiting gradient; a NaN anywhere in a row, a row of all -inf, or two +inf logits make that row's loss and gradient NaN only.</para>
     /// </remarks>

@@ -50,7 +50,9 @@ internal static class FocalRows
             {
                 pt = big;
                 q = small;
-                f = eps == 0 ? FocalMath.Weighted(alpha, unit, l1) : FocalMath.TopF(alpha, unit, e, q, l1, eps);
+                // eps >= 0: a sum of non-negative terms as it stands; eps < 0: the cancellation-free top term.
+                f = eps >= 0 ? FocalMath.Weighted(alpha, unit, l1) : FocalMath.TopF(alpha, unit, e, q, l1, eps);
+                if (eps > 0) f += TR.From(eps) * q;
             }
             else
             {
