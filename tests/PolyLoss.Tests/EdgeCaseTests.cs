@@ -98,6 +98,35 @@ public class EdgeCaseTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(16)]
+    public void Special_values_in_a_group_of_few_class_rows_stay_in_their_row(int c)
+    {
+        const int rows = 40;
+        var rng = new Random(c);
+        var z = new float[rows * c];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(rng.NextDouble() * 6 - 3);
+        var t = Enumerable.Range(0, rows).Select(r => r % c).ToArray();
+        var clean = new float[rows];
+        Poly.CrossEntropy(z, t, clean, c);
+        z[3 * c + 1] = float.NaN;                                          // NaN row
+        z[9 * c + (t[9] + 1) % c] = float.PositiveInfinity;                // one +inf logit, not the target
+        for (int k = 0; k < c; k++) z[17 * c + k] = float.NegativeInfinity; // all -inf
+        z[20 * c + t[20]] = float.NegativeInfinity;                        // -inf on the target
+        var losses = new float[rows];
+        var grad = new float[rows * c];
+        Poly.CrossEntropyWithGradient(z, t, losses, grad, c);
+        Assert.True(float.IsNaN(losses[3]));
+        Assert.Equal(float.PositiveInfinity, losses[9]);                   // p_t -> 0
+        Assert.True(float.IsNaN(losses[17]));
+        Assert.Equal(float.PositiveInfinity, losses[20]);
+        Assert.Equal(-1f, grad[20 * c + t[20]]);
+        for (int r = 0; r < rows; r++)
+            if (r is not (3 or 9 or 17 or 20)) Assert.Equal(clean[r], losses[r]);
+    }
+
     [Fact]
     public void Nan_label_makes_only_its_row_nan()
     {

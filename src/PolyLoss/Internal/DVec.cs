@@ -29,8 +29,17 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     /// <summary>mask ? a : b, lane-wise.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
     static abstract TV AndNot(TV a, TV mask);
-    /// <summary>2^n for integer-valued n in [-1022, 1023].</summary>
-    static abstract TV Pow2(TV n);
+    static abstract TV Or(TV a, TV b);
+    static abstract TV Divide(TV a, TV b);
+    /// <summary>floor(log2(x)) as a double, for positive normal x.</summary>
+    static abstract TV Exponent(TV x);
+    /// <summary>2^-k for integer-valued k in [-1022, 1022].</summary>
+    static abstract TV Pow2Neg(TV k);
+    /// <summary>
+    /// From k = n + 1.5 * 2^52 (n a small integer held in k's low mantissa bits), the factors 2^(n1) and
+    /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1076, 64]: integer arithmetic, no conversions.
+    /// </summary>
+    static abstract TV Pow2Halves(TV k, long shift, out TV second);
     static abstract double Lane(TV v, int i);
 }
 
@@ -53,7 +62,19 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 m, V512 a, V512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 m) => new(Vector512.AndNot(a.V, m.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Pow2(V512 n) => new((Vector512.ConvertToInt64(n.V) + Vector512.Create(1023L) << 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Or(V512 a, V512 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Divide(V512 a, V512 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Exponent(V512 x) => new(Vector512.ConvertToDouble((Vector512.ShiftRightLogical(x.V.AsInt64(), 52) & Vector512.Create(0x7FFL)) - Vector512.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Pow2Neg(V512 k) => new(Vector512.ShiftLeft(Vector512.Create(1023L) - Vector512.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 Pow2Halves(V512 k, long shift, out V512 second)
+    {
+        Vector512<long> n = k.V.AsInt64() - Vector512.Create(6755399441055744.0).AsInt64();
+        Vector512<long> n1 = Vector512.ShiftRightArithmetic(n, 1);
+        Vector512<long> bias = Vector512.Create(1023L);
+        second = new(Vector512.ShiftLeft(n - n1 + Vector512.Create(shift) + bias, 52).AsDouble());
+        return new(Vector512.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V512 v, int i) => v.V.GetElement(i);
 }
 
@@ -76,7 +97,19 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 m, V256 a, V256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 m) => new(Vector256.AndNot(a.V, m.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Pow2(V256 n) => new((Vector256.ConvertToInt64(n.V) + Vector256.Create(1023L) << 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Or(V256 a, V256 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Divide(V256 a, V256 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Exponent(V256 x) => new(Vector256.ConvertToDouble((Vector256.ShiftRightLogical(x.V.AsInt64(), 52) & Vector256.Create(0x7FFL)) - Vector256.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Pow2Neg(V256 k) => new(Vector256.ShiftLeft(Vector256.Create(1023L) - Vector256.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 Pow2Halves(V256 k, long shift, out V256 second)
+    {
+        Vector256<long> n = k.V.AsInt64() - Vector256.Create(6755399441055744.0).AsInt64();
+        Vector256<long> n1 = Vector256.ShiftRightArithmetic(n, 1);
+        Vector256<long> bias = Vector256.Create(1023L);
+        second = new(Vector256.ShiftLeft(n - n1 + Vector256.Create(shift) + bias, 52).AsDouble());
+        return new(Vector256.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V256 v, int i) => v.V.GetElement(i);
 }
 
@@ -99,7 +132,19 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 m, V128 a, V128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 AndNot(V128 a, V128 m) => new(Vector128.AndNot(a.V, m.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Pow2(V128 n) => new((Vector128.ConvertToInt64(n.V) + Vector128.Create(1023L) << 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Or(V128 a, V128 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Divide(V128 a, V128 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Exponent(V128 x) => new(Vector128.ConvertToDouble((Vector128.ShiftRightLogical(x.V.AsInt64(), 52) & Vector128.Create(0x7FFL)) - Vector128.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Pow2Neg(V128 k) => new(Vector128.ShiftLeft(Vector128.Create(1023L) - Vector128.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 Pow2Halves(V128 k, long shift, out V128 second)
+    {
+        Vector128<long> n = k.V.AsInt64() - Vector128.Create(6755399441055744.0).AsInt64();
+        Vector128<long> n1 = Vector128.ShiftRightArithmetic(n, 1);
+        Vector128<long> bias = Vector128.Create(1023L);
+        second = new(Vector128.ShiftLeft(n - n1 + Vector128.Create(shift) + bias, 52).AsDouble());
+        return new(Vector128.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V128 v, int i) => v.V.GetElement(i);
 }
 
@@ -156,9 +201,7 @@ internal static class VMath
         TV hi = m + one;
         TV lo = m - (hi - one);
         // n in [-1076, 0]: split the scaling so both factors are normal numbers.
-        TV n1 = TV.Fma(n, TV.Splat(0.5), TV.Splat(RoundMagic)) - TV.Splat(RoundMagic);
-        TV n2 = n - n1 + TV.Splat(shift);
-        TV f1 = TV.Pow2(n1), f2 = TV.Pow2(n2);
+        TV f1 = TV.Pow2Halves(k, (long)shift, out TV f2);
         low = lo * f1 * f2;
         return hi * f1 * f2;
     }

@@ -71,10 +71,13 @@ internal static unsafe class Engine
         return logitsLength / numClasses;
     }
 
-    private static void CheckLength(int actual, int expected, string name, string what)
+    /// <summary>Throws when a span length is off; the message is built only then (an eager interpolated string would
+    /// allocate on every call).</summary>
+    private static void CheckLength(int actual, int expected, string name, int rows, int numClasses, Reduction reduction = Reduction.None)
     {
-        if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} elements but {what} needs {expected}.", name);
+        if (actual == expected) return;
+        string context = reduction != Reduction.None ? $"a {reduction}-reduced loss" : $"{rows} rows x {numClasses} classes";
+        throw new ArgumentException($"{name} has {actual} elements but {context} needs {expected}.", name);
     }
 
     private static void CheckOptions(in Settings o, int numClasses)
@@ -91,7 +94,7 @@ internal static unsafe class Engine
         }
         if (!(o.LabelSmoothing >= 0 && o.LabelSmoothing <= 1))
             throw new ArgumentOutOfRangeException("LabelSmoothing", o.LabelSmoothing, "LabelSmoothing must lie in [0, 1].");
-        if (!Enum.IsDefined(o.Reduction))
+        if ((uint)o.Reduction > (uint)Reduction.Sum) // Enum.IsDefined allocates
             throw new ArgumentOutOfRangeException("Reduction", o.Reduction, "Unknown reduction.");
     }
 
@@ -112,11 +115,11 @@ internal static unsafe class Engine
     {
         int rows = CheckRows(logits.Length, numClasses);
         CheckOptions(o, numClasses);
-        CheckLength(targets.Length, rows, "targets", $"logits of {rows} rows x {numClasses} classes");
-        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
+        CheckLength(targets.Length, rows, "targets", rows, numClasses);
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", rows, numClasses);
         CheckTargets(targets, numClasses, o.IgnoreIndex, optionsApi);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", rows, numClasses, o.Reduction);
 
         double denominator = 1;
         if (o.Reduction == Reduction.Mean)
@@ -140,11 +143,11 @@ internal static unsafe class Engine
     {
         int rows = CheckRows(logits.Length, numClasses);
         CheckOptions(o, numClasses);
-        CheckLength(labels.Length, logits.Length, "labels", $"logits of {rows} rows x {numClasses} classes");
-        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
-        if (labelGrad.Length != 0) CheckLength(labelGrad.Length, logits.Length, "labelsGradient", "labels");
+        CheckLength(labels.Length, logits.Length, "labels", rows, numClasses);
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", rows, numClasses);
+        if (labelGrad.Length != 0) CheckLength(labelGrad.Length, logits.Length, "labelsGradient", rows, numClasses);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", rows, numClasses, o.Reduction);
         Run<TIn, TR>(logits, labels, default, losses, grad, labelGrad, rows, numClasses, o, upstream, rows, true);
     }
 
@@ -161,7 +164,7 @@ internal static unsafe class Engine
             scale = upstream.Length == 1 ? double.CreateTruncating(upstream[0]) : 1.0;
             if (o.Reduction == Reduction.Mean) scale /= denominator;
         }
-        else if (upstream.Length != 0) CheckLength(upstream.Length, rows, "upstream", $"{rows} rows");
+        else if (upstream.Length != 0) CheckLength(upstream.Length, rows, "upstream", rows, 1);
         if (rows == 0)
         {
             if (reduce) losses[0] = o.Reduction == Reduction.Mean ? TIn.NaN : TIn.Zero;
@@ -216,6 +219,8 @@ internal static unsafe class Engine
         int c = job.NumClasses;
         var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
         var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
+        if (typeof(TIn) == typeof(float) && c <= SmallClassRows.MaxClasses && job.NumCoeffs == 1 && job.Smoothing == 0 && job.Path != KernelPath.Scalar)
+            start = SmallRows(ref job, start, end, weights);
         for (int r = start; r < end; r++)
         {
             var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + (long)r * c, c);
@@ -251,6 +256,25 @@ internal static unsafe class Engine
         }
     }
 
+    /// <summary>Few classes, float32: whole groups of rows at once (see <see cref="SmallClassRows"/>).</summary>
+    private static int SmallRows(ref Job job, int start, int end, ReadOnlySpan<double> weights)
+    {
+        int c = job.NumClasses;
+        long total = (long)end * c; // spans cover [0, end) rows; only rows >= start are touched
+        var z = new ReadOnlySpan<float>((float*)job.Logits, (int)total);
+        var t = new ReadOnlySpan<int>(job.Targets, end);
+        var up = job.Upstream == null ? default : new ReadOnlySpan<float>((float*)job.Upstream, end);
+        var losses = job.RowLosses != null ? default : new Span<float>((float*)job.Losses, end);
+        var rowLosses = job.RowLosses != null ? new Span<double>(job.RowLosses, end) : default;
+        var g = job.Grad == null ? default : new Span<float>((float*)job.Grad, (int)total);
+        return job.Path switch
+        {
+            KernelPath.V512 => SmallClassRows.Run<V512>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            KernelPath.V256 => SmallClassRows.Run<V256>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            _ => SmallClassRows.Run<V128>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+        };
+    }
+
     private static void DenseRows<TIn, TR>(void* state, int start, int end)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
     {
@@ -266,7 +290,13 @@ internal static unsafe class Engine
             Span<TIn> g = job.Grad == null ? default : new Span<TIn>((TIn*)job.Grad + offset, c);
             Span<TIn> gy = job.LabelGrad == null ? default : new Span<TIn>((TIn*)job.LabelGrad + offset, c);
             double u = job.Upstream == null ? job.Scale : double.CreateTruncating(((TIn*)job.Upstream)[r]);
-            double loss = Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, job.Smoothing, c), coeffs, g, u, gy, weights, 1 - job.Smoothing);
+            double loss = job.Path switch
+            {
+                KernelPath.V512 => VRows.Dense<TIn, TR, V512>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                KernelPath.V256 => VRows.Dense<TIn, TR, V256>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                KernelPath.V128 => VRows.Dense<TIn, TR, V128>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                _ => Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, job.Smoothing, c), coeffs, g, u, gy, weights, 1 - job.Smoothing),
+            };
             Store<TIn>(ref job, r, loss);
         }
     }
