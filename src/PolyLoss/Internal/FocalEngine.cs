@@ -22,22 +22,6 @@ internal static unsafe class FocalEngine
     }
 
     /// <summary>The kernel path of <see cref="Engine"/>: the widest supported vectors, or the test hook's choice.</summary>
-    private static KernelPath ResolvePath()
-    {
-        KernelPath p = Engine.ForcedPath;
-        if (p == KernelPath.Auto)
-            return V512.IsSupported ? KernelPath.V512 : V256.IsSupported ? KernelPath.V256 : V128.IsSupported ? KernelPath.V128 : KernelPath.Scalar;
-        bool ok = p switch { KernelPath.V512 => V512.IsSupported, KernelPath.V256 => V256.IsSupported, KernelPath.V128 => V128.IsSupported, _ => true };
-        if (!ok) throw new PlatformNotSupportedException($"Kernel path {p} is not supported on this machine.");
-        return p;
-    }
-
-    private static void CheckLength(int actual, int expected, string name, string what)
-    {
-        if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} elements but {what} needs {expected}.", name);
-    }
-
     private static void CheckCommon(FocalOptions o)
     {
         ArgumentNullException.ThrowIfNull(o, "options");
@@ -58,10 +42,10 @@ internal static unsafe class FocalEngine
         if (o.Alpha is { } alpha && !(alpha >= 0 && alpha <= 1))
             throw new ArgumentOutOfRangeException("Alpha", alpha, "FocalOptions.Alpha must lie in [0, 1].");
         int n = logits.Length;
-        CheckLength(targets.Length, n, "targets", "logits");
-        if (grad.Length != 0) CheckLength(grad.Length, n, "logitsGradient", "logits");
+        Engine.CheckLength(targets.Length, n, "targets", n, 1);
+        if (grad.Length != 0) Engine.CheckLength(grad.Length, n, "logitsGradient", n, 1);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : n, "losses", reduce ? $"reduction {o.Reduction}" : "logits");
+        Engine.CheckLength(losses.Length, reduce ? 1 : n, "losses", n, 1, o.Reduction);
         for (int i = 0; i < n; i++)
         {
             double t = double.CreateTruncating(targets[i]);
@@ -118,10 +102,10 @@ internal static unsafe class FocalEngine
                 if (!(ca[k] >= 0) || double.IsInfinity(ca[k]))
                     throw new ArgumentException($"FocalOptions.ClassAlpha[{k}] = {ca[k]} must be finite and non-negative.", "ClassAlpha");
         }
-        CheckLength(targets.Length, rows, "targets", $"logits of {rows} rows x {numClasses} classes");
-        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
+        Engine.CheckLength(targets.Length, rows, "targets", rows, numClasses);
+        if (grad.Length != 0) Engine.CheckLength(grad.Length, logits.Length, "logitsGradient", rows, numClasses);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        Engine.CheckLength(losses.Length, reduce ? 1 : rows, "losses", rows, numClasses, o.Reduction);
         for (int r = 0; r < rows; r++)
         {
             int t = targets[r];
@@ -145,7 +129,7 @@ internal static unsafe class FocalEngine
                 {
                     Logits = pz, Targets = pt, Losses = pl, Grad = pg, Partials = pr, ClassAlpha = pa,
                     Length = rows, NumClasses = numClasses, Gamma = o.Gamma, Eps = o.Epsilon, Alpha = double.NaN,
-                    ScaleDenominator = o.Reduction == Reduction.Mean ? rows : 1, Path = ResolvePath(),
+                    ScaleDenominator = o.Reduction == Reduction.Mean ? rows : 1, Path = Engine.Resolve(Engine.ForcedPath),
                 };
                 RowParallel.For(rows, (long)rows * numClasses, o.MaxDegreeOfParallelism, &SoftmaxRows<TIn, TR>, &job);
             }
