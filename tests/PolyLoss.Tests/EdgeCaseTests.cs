@@ -128,6 +128,38 @@ public class EdgeCaseTests
     }
 
     [Fact]
+    public void Infinite_maximum_off_target_gives_the_limit_gradient_on_every_path()
+    {
+        foreach (var path in AccuracyTests.Paths())
+        {
+            var loss = new double[1];
+            var grad = new double[3];
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient([double.PositiveInfinity, 0, -1], [1], loss, grad, 3); return 0; });
+            Assert.Equal(double.PositiveInfinity, loss[0]);
+            Assert.Equal([1.0, -1.0, 0.0], grad); // p -> one-hot at the +inf logit
+        }
+    }
+
+    [Fact]
+    public void Exponentials_far_below_the_range_are_exactly_zero_on_every_path()
+    {
+        // exp(-2871) rounds to 0: the loss -log p_0 = log1p(sum of those) is 0 and so are their gradients.
+        double[] z = [0, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871];
+        float[] zf = z.Select(v => (float)v).ToArray();
+        foreach (var path in AccuracyTests.Paths())
+        {
+            var ld = new double[1]; var gd = new double[z.Length];
+            var lf = new float[1]; var gf = new float[z.Length];
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient(z, [0], ld, gd, z.Length, 0.0); return 0; });
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient(zf, [0], lf, gf, z.Length, 0f); return 0; });
+            Assert.Equal(0.0, ld[0]);
+            Assert.Equal(0f, lf[0]);
+            Assert.All(gd, g => Assert.Equal(0.0, g));
+            Assert.All(gf, g => Assert.Equal(0f, g));
+        }
+    }
+
+    [Fact]
     public void Nan_label_makes_only_its_row_nan()
     {
         double[] z = [1, 2, 3, 1, 2, 3];

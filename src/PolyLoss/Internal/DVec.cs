@@ -37,7 +37,7 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     static abstract TV Pow2Neg(TV k);
     /// <summary>
     /// From k = n + 1.5 * 2^52 (n a small integer held in k's low mantissa bits), the factors 2^(n1) and
-    /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1076, 64]: integer arithmetic, no conversions.
+    /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1160, 0] and shift in [0, 64]: integer arithmetic only.
     /// </summary>
     static abstract TV Pow2Halves(TV k, long shift, out TV second);
     static abstract double Lane(TV v, int i);
@@ -157,7 +157,7 @@ internal static class VMath
     private const double RoundMagic = 6755399441055744.0; // 1.5 * 2^52
 
     /// <summary>
-    /// exp(d) * 2^shift for d &lt;= 0 (d = -inf gives 0), relative error about 1 ulp of double with
+    /// exp(d) * 2^shift for d &lt;= 0 (d = -inf gives 0), shift in [0, 64], relative error about 1 ulp of double with
     /// <paramref name="fullPrecision"/> (degree-13 Taylor on |r| &lt;= ln2/2) or 2^-36 without (degree 10), which is
     /// ample for float32 outputs. Two power-of-two factors keep results down to the subnormal range right.
     /// </summary>
@@ -170,7 +170,8 @@ internal static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Exp<TV>(TV d, bool fullPrecision, double shift, out TV low) where TV : struct, IDVec<TV>
     {
-        d = TV.Max(d, TV.Splat(-746.0));
+        // Below -800 the result (even pre-scaled by 2^64) rounds to 0; the clamp keeps n in Pow2Halves' range.
+        d = TV.Max(d, TV.Splat(-800.0));
         TV k = TV.Fma(d, TV.Splat(Log2E), TV.Splat(RoundMagic));
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2Hi), d);

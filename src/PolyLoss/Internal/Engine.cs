@@ -12,7 +12,7 @@ internal static unsafe class Engine
     /// <summary>Test hook: forces a kernel path for calls made on this thread (carried to the worker threads).</summary>
     [ThreadStatic] internal static KernelPath ForcedPath;
 
-    private static KernelPath Resolve(KernelPath p)
+    internal static KernelPath Resolve(KernelPath p)
     {
         if (p == KernelPath.Auto)
             return V512.IsSupported ? KernelPath.V512 : V256.IsSupported ? KernelPath.V256 : V128.IsSupported ? KernelPath.V128 : KernelPath.Scalar;
@@ -73,7 +73,7 @@ internal static unsafe class Engine
 
     /// <summary>Throws when a span length is off; the message is built only then (an eager interpolated string would
     /// allocate on every call).</summary>
-    private static void CheckLength(int actual, int expected, string name, int rows, int numClasses, Reduction reduction = Reduction.None)
+    internal static void CheckLength(int actual, int expected, string name, int rows, int numClasses, Reduction reduction = Reduction.None)
     {
         if (actual == expected) return;
         string context = reduction != Reduction.None ? $"a {reduction}-reduced loss" : $"{rows} rows x {numClasses} classes";

@@ -74,7 +74,9 @@ internal static class Rows
             double m = shift.Max;
             for (int j = 0; j < z.Length; j++)
             {
-                TR g = j == t ? -(q * factor) : TR.ExpShifted(double.CreateTruncating(z[j]), m) * perS;
+                double zj = double.CreateTruncating(z[j]);
+                // zj == m: e = 1 exactly (also at an infinite maximum, where zj - m would be NaN).
+                TR g = j == t ? -(q * factor) : (zj == m ? perS : TR.ExpShifted(zj, m) * perS);
                 grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
             }
         }

@@ -8,14 +8,14 @@ namespace PolyLoss.Internal;
 /// Integer-target Poly-1 rows with few classes (C &lt;= <see cref="MaxClasses"/>), float32, vectorized across rows:
 /// lane i of every vector belongs to row r0 + i, so the per-row work (log1p, divisions, the confident-row series)
 /// runs once per group of rows instead of once per row. Same formulas as <see cref="Rows.TargetFinish{TR}"/>.
-/// Rows are grouped by absolute index (multiples of 8), so a row's result never depends on the thread split.
+/// Lanes never mix, so a row's result depends only on its own data, not on its group, the thread split or the batch.
 /// </summary>
 internal static class SmallClassRows
 {
     public const int MaxClasses = 16;
     public const int Group = 8;
 
-    /// <summary>Handles rows [start, end) of a group-aligned range; returns the first row it did not handle.</summary>
+    /// <summary>Handles rows [start, end); returns end.</summary>
     public static int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
         double eps, ReadOnlySpan<double> weights, int ignoreIndex, ReadOnlySpan<float> upstream, double scale,
         Span<float> losses, Span<double> rowLosses, Span<float> grad) where TV : struct, IDVec<TV>
@@ -30,12 +30,15 @@ internal static class SmallClassRows
         Span<double> outPerS = stackalloc double[8];
         Span<bool> special = stackalloc bool[8];
         int r0 = start;
-        for (; r0 + w <= end; r0 += w)
+        for (; r0 < end; r0 += w)
         {
+            // A last, partial group repeats its first row in the spare lanes (outputs dropped): every row goes through
+            // the same lane arithmetic, so its result does not depend on how the batch was split.
+            int count = Math.Min(w, end - r0);
             // Transpose the group into class-major double lanes; ignored rows get target 0 and are cleared below.
             for (int i = 0; i < w; i++)
             {
-                int r = r0 + i;
+                int r = i < count ? r0 + i : r0;
                 ReadOnlySpan<float> row = logits.Slice(r * c, c);
                 float mx = float.NegativeInfinity;
                 bool nan = false;
@@ -75,7 +78,7 @@ internal static class SmallClassRows
             TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
             TV.Store(ref MemoryMarshal.GetReference(outTop), top);
             TV.Store(ref MemoryMarshal.GetReference(outPerS), perS);
-            for (int i = 0; i < w; i++)
+            for (int i = 0; i < count; i++)
             {
                 int r = r0 + i;
                 bool ignored = targets[r] == ignoreIndex;
