@@ -46,7 +46,6 @@ internal static class Fused
         return result.MoveToOuterDisposeScope();
     }
 
-#if POLYLOSS_CORE_FOCAL
     /// <summary>Sigmoid Poly-1 focal loss through <see cref="SigmoidFocalFunction"/>.</summary>
     public static Tensor SigmoidFocal(Tensor input, Tensor target, double epsilon, double gamma, double? alpha, Reduction reduction)
     {
@@ -58,8 +57,6 @@ internal static class Fused
         Tensor result = SigmoidFocalFunction.apply(logits, labels, spec);
         return result.MoveToOuterDisposeScope();
     }
-
-#endif
 
     /// <summary>Why the fused path cannot take these tensors, or null when it can.</summary>
     public static string? Unsupported(Tensor input, Tensor target, Tensor? weight)
@@ -137,11 +134,8 @@ internal static class Fused
     internal sealed record CrossEntropySpec(int NumClasses, int Rows, int[]? Targets, PolyLossOptions Options,
         long[] OutputShape, bool LabelsRequireGrad);
 
-#if POLYLOSS_CORE_FOCAL
     /// <summary>What the focal autograd function needs besides the tensors.</summary>
     internal sealed record FocalSpec(FocalOptions Options, long[] OutputShape);
-
-#endif
 
     /// <summary>
     /// Forward: the core's loss kernel. Backward: the core's fused loss-and-gradient kernel with grad_output as the
@@ -215,7 +209,6 @@ internal static class Fused
         }
     }
 
-#if POLYLOSS_CORE_FOCAL
     /// <summary>
     /// Forward: the core's sigmoid focal kernel. Backward: the same kernel with the element-wise gradient written
     /// into the gradient tensor, then scaled in place by grad_output (and by 1/n for the mean).
@@ -264,5 +257,4 @@ internal static class Fused
             return [gradLogits, null!, null!];
         }
     }
-#endif
 }

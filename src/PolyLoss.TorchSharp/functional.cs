@@ -206,15 +206,9 @@ public static class functional
                 chosen = PolyLossBackend.Fused;
             }
         }
-#if POLYLOSS_CORE_FOCAL
         return chosen == PolyLossBackend.Fused
             ? Fused.SigmoidFocal(input, target, epsilon, gamma, alpha, reduction)
             : Composite.SigmoidFocal(input, target.to(input.dtype), epsilon, gamma, alpha, reduction);
-#else
-        if (chosen == PolyLossBackend.Fused && backend == PolyLossBackend.Fused)
-            throw new NotSupportedException("The core library's fused focal kernel is not available yet.");
-        return Composite.SigmoidFocal(input, target.to(input.dtype), epsilon, gamma, alpha, reduction);
-#endif
     }
 
     /// <summary>The backend <paramref name="requested"/> resolves to for these (batched) tensors.</summary>

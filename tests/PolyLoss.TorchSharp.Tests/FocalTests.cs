@@ -8,7 +8,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 
 public class FocalTests
 {
-    public static readonly PolyLossBackend[] Backends = [PolyLossBackend.Composite];
+    public static readonly PolyLossBackend[] Backends = [PolyLossBackend.Fused, PolyLossBackend.Composite];
 
     public static TheoryData<PolyLossBackend, Reduction, ScalarType> BackendReductionDtype()
     {
@@ -91,5 +91,61 @@ public class FocalTests
             fd[i] = (F(a) - F(b)) / (2 * h);
         }
         TensorAssert.Close(fd, TensorAssert.ToDoubles(analytic.gradInput), 1e-6, 1e-8, "gradient");
+    }
+
+    [Theory]
+    [InlineData(Reduction.None, ScalarType.Float32)]
+    [InlineData(Reduction.None, ScalarType.Float64)]
+    [InlineData(Reduction.Mean, ScalarType.Float32)]
+    [InlineData(Reduction.Mean, ScalarType.Float64)]
+    [InlineData(Reduction.Sum, ScalarType.Float32)]
+    [InlineData(Reduction.Sum, ScalarType.Float64)]
+    public void FusedAndCompositePathsAgreeOnValuesAndGradients(Reduction reduction, ScalarType dtype)
+    {
+        foreach (bool soft in new[] { false, true })
+        foreach (double? alpha in new double?[] { null, 0.25 })
+        foreach (var (eps, gamma) in new[] { (1.0, 2.0), (-1.0, 2.0), (2.0, 0.5), (0.0, 0.0) })
+        {
+            var (logits, labels, upstream) = Inputs(dtype, reduction, soft);
+            var fused = Grad.Of((x, y) => functional.poly1_focal_loss_fused(x, y, eps, gamma, alpha, reduction), logits, labels, upstream);
+            var composite = Grad.Of((x, y) => functional.poly1_focal_loss_composite(x, y, eps, gamma, alpha, reduction), logits, labels, upstream);
+            var (rtol, atol) = TensorAssert.Tolerance(dtype);
+            string what = $"soft={soft} alpha={alpha} eps={eps} gamma={gamma}";
+            TensorAssert.Close(composite.value, fused.value, rtol, atol, what + " loss");
+            TensorAssert.Close(composite.gradInput, fused.gradInput, rtol, atol, what + " gradient");
+        }
+    }
+
+    [Fact]
+    public void FocalWithSpatialShapeAndNonContiguousInputMatchesAcrossPaths()
+    {
+        Tensor logits = randn(new long[] { 2, 5, 3, 4 }, ScalarType.Float64).permute(0, 2, 3, 1);
+        Tensor labels = rand(new long[] { 2, 3, 4, 5 }, ScalarType.Float64).gt(0.6).to(ScalarType.Float64);
+        Tensor up = randn(new long[] { 2, 3, 4, 5 }, ScalarType.Float64);
+        var fused = Grad.Of((x, y) => functional.poly1_focal_loss_fused(x, y, reduction: Reduction.None), logits, labels, up);
+        var composite = Grad.Of((x, y) => functional.poly1_focal_loss_composite(x, y, reduction: Reduction.None), logits, labels, up);
+        TensorAssert.Close(composite.value, fused.value, 1e-12, 1e-13, "loss");
+        TensorAssert.Close(composite.gradInput, fused.gradInput, 1e-12, 1e-13, "gradient");
+    }
+
+    [Fact]
+    public void AutoDifferentiatesTheTargetThroughTheCompositePathAndFusedRefusesIt()
+    {
+        var (logits, labels, upstream) = Inputs(ScalarType.Float64, Reduction.Mean, soft: true);
+        var auto = Grad.Of((x, y) => functional.poly1_focal_loss(x, y), logits, labels, upstream, targetGrad: true);
+        var composite = Grad.Of((x, y) => functional.poly1_focal_loss_composite(x, y), logits, labels, upstream, targetGrad: true);
+        TensorAssert.Close(composite.gradTarget!, auto.gradTarget!, 0, 0, "d loss / d target");
+        Assert.Throws<NotSupportedException>(() =>
+            functional.poly1_focal_loss_fused(logits, labels.clone().requires_grad_(true)));
+    }
+
+    [Fact]
+    public void AutoUsesTheFusedKernelForCpuFloatTensors()
+    {
+        // The core kernel rejects targets outside [0, 1] (ArgumentOutOfRangeException); the composite path does not check.
+        Tensor logits = randn(3, 2, ScalarType.Float32);
+        Tensor labels = tensor(new float[] { 0, 1, 1, 0, 2, 0 }).view(3, 2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => functional.poly1_focal_loss(logits, labels));
+        functional.poly1_focal_loss_composite(logits, labels).Dispose();
     }
 }
