@@ -7,8 +7,9 @@ namespace PolyLoss.TorchSharp;
 public enum PolyLossBackend
 {
     /// <summary>
-    /// <see cref="Fused"/> where it applies (CPU, float32 or float64, at most 2^31 - 1 elements, non-empty; for
-    /// <c>[N, C]</c> inputs also contiguous), otherwise <see cref="Composite"/>.
+    /// <see cref="Fused"/> where it runs on the input's memory without a copy (CPU, float32 or float64, non-empty, at
+    /// most 2^31 - 1 elements, rows along the class dimension contiguous: <c>[N, C]</c> contiguous or
+    /// <c>[N, C, d1, ...]</c> stored channels-last), otherwise <see cref="Composite"/>.
     /// </summary>
     Auto = 0,
 
@@ -21,7 +22,8 @@ public enum PolyLossBackend
     /// <summary>
     /// A custom autograd function whose forward and backward call the PolyLoss core library's fused kernels on
     /// the tensors' memory. CPU float32 / float64 only; other inputs throw <see cref="NotSupportedException"/>.
-    /// Inputs that are not laid out as contiguous rows of classes are copied once into that layout.
+    /// Inputs that are not laid out as contiguous rows of classes (e.g. <c>[N, C, H, W]</c> in the default layout) are
+    /// copied once into that layout when this path is requested explicitly.
     /// </summary>
     Fused = 2,
 }

@@ -222,11 +222,19 @@ public static class functional
                 throw new NotSupportedException($"The fused PolyLoss kernels cannot take these tensors: {why}. Use PolyLossBackend.Auto or Composite.");
             return PolyLossBackend.Fused;
         }
-        // Auto: the fused kernels where they apply without copying [N, C] logits; spatial inputs are always
-        // copied to channels-last rows, which still beats the composite path's many passes.
+        // Auto: the fused kernels where they run on the logits' memory as it is, i.e. where the rows along the class
+        // dimension are already contiguous: [N, C] contiguous, or [N, C, d1, ...] stored channels-last. Default
+        // [N, C, H, W] layouts would need a copy first, and measured slower than the composite path (docs/torchsharp.md).
         if (why is not null || input.numel() == 0) return PolyLossBackend.Composite;
-        if (input.dim() == 2 && !input.is_contiguous()) return PolyLossBackend.Composite;
-        return PolyLossBackend.Fused;
+        return RowsContiguous(input) ? PolyLossBackend.Fused : PolyLossBackend.Composite;
+    }
+
+    /// <summary>True when the class dimension (1) is the innermost, densely packed one: rows of classes lie contiguously.</summary>
+    private static bool RowsContiguous(Tensor input)
+    {
+        if (input.dim() == 2) return input.is_contiguous();
+        using Tensor moved = input.movedim([1], [-1]);
+        return moved.is_contiguous();
     }
 
     private static void CheckTargetShape(Tensor input, Tensor target, bool dense, bool unbatched)

@@ -287,6 +287,17 @@ public class CrossEntropyTests
         Assert.Equal(PolyLossBackend.Composite, functional.ChooseCrossEntropy(PolyLossBackend.Auto, randn(3, 4).to(ScalarType.BFloat16), target, null));
         Assert.Equal(PolyLossBackend.Composite, functional.ChooseCrossEntropy(PolyLossBackend.Auto, randn(4, 3).t(), target, null));
         Assert.Equal(PolyLossBackend.Composite, functional.ChooseCrossEntropy(PolyLossBackend.Auto, randn(0, 3), tensor(Array.Empty<long>()), null));
+        // [N, C, H, W] in the default layout would need a copy into rows of classes.
+        Tensor spatialTarget = randint(0, 3, new long[] { 2, 4, 5 }, ScalarType.Int64);
+        Assert.Equal(PolyLossBackend.Composite, functional.ChooseCrossEntropy(PolyLossBackend.Auto, randn(2, 3, 4, 5), spatialTarget, null));
+    }
+
+    [Fact]
+    public void AutoUsesTheFusedKernelsForChannelsLastSpatialInputs()
+    {
+        Tensor channelsLast = randn(2, 4, 5, 3).permute(0, 3, 1, 2); // [N, C, H, W] view of [N, H, W, C] memory
+        Tensor target = randint(0, 3, new long[] { 2, 4, 5 }, ScalarType.Int64);
+        Assert.Equal(PolyLossBackend.Fused, functional.ChooseCrossEntropy(PolyLossBackend.Auto, channelsLast, target, null));
     }
 
     [Fact]
