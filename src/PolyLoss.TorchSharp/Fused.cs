@@ -11,7 +11,8 @@ using CoreReduction = global::PolyLoss.Reduction;
 
 /// <summary>
 /// Path (b): custom autograd functions whose forward and backward run the core library's fused kernels directly on
-/// the memory of CPU float32 / float64 tensors. The callers lay the tensors out as contiguous rows of classes first.
+/// the memory of CPU float32 / float64 tensors, laid out as contiguous rows of classes (copied into that layout only
+/// when they are not already).
 /// </summary>
 internal static class Fused
 {
@@ -66,7 +67,9 @@ internal static class Fused
             return $"the input is {input.dtype}; the fused kernels take Float32 and Float64";
         if (target.device_type != DeviceType.CPU) return $"the target is on {target.device}";
         if (weight is not null && weight.device_type != DeviceType.CPU) return $"the weight is on {weight.device}";
-        if (input.numel() > int.MaxValue) return $"the input has {input.numel()} elements, more than a span holds";
+        // TorchSharp exposes a tensor's memory as one Span<byte>, so a tensor must fit in int.MaxValue bytes.
+        long bytes = input.numel() * (input.dtype == ScalarType.Float32 ? 4 : 8);
+        if (bytes > int.MaxValue) return $"the input holds {bytes} bytes, more than one span can address (2 GiB)";
         return null;
     }
 

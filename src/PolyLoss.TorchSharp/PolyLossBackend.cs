@@ -8,7 +8,7 @@ public enum PolyLossBackend
 {
     /// <summary>
     /// <see cref="Fused"/> where it runs on the input's memory without a copy (CPU, float32 or float64, non-empty, at
-    /// most 2^31 - 1 elements, rows along the class dimension contiguous: <c>[N, C]</c> contiguous or
+    /// most 2 GiB of logits, rows along the class dimension contiguous: <c>[N, C]</c> contiguous or
     /// <c>[N, C, d1, ...]</c> stored channels-last), otherwise <see cref="Composite"/>.
     /// </summary>
     Auto = 0,

@@ -62,7 +62,7 @@ public static class functional
     /// <param name="reduction">How row losses are combined.</param>
     /// <param name="label_smoothing">Label smoothing in [0, 1].</param>
     /// <returns>The loss.</returns>
-    /// <exception cref="NotSupportedException">The tensors are not CPU float32 / float64 (or have more than 2^31 - 1 elements).</exception>
+    /// <exception cref="NotSupportedException">The tensors are not CPU float32 / float64, or the logits exceed 2 GiB.</exception>
     public static Tensor poly_loss_cross_entropy_fused(Tensor input, Tensor target, double epsilon = 2.0, Tensor? weight = null,
         long ignore_index = -100, Reduction reduction = Reduction.Mean, double label_smoothing = 0.0) =>
         CrossEntropy(PolyLossBackend.Fused, input, target, epsilon, weight, ignore_index, reduction, label_smoothing);
