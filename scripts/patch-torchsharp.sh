@@ -8,8 +8,8 @@
 #
 # What it does, idempotently and only where needed:
 #   1. nothing at all off Linux, or if the system libstdc++ already defines GLIBCXX_3.4.32;
-#   2. patches <nuget global packages>/torchsharp/<version>/runtimes/linux-x64/native/libLibTorchSharp.so in place
-#      (one bit; the file is replaced atomically), unless it is already weak;
+#   2. patches <nuget global packages>/torchsharp/<version>/runtimes/linux-x64/native/libLibTorchSharp.so (one bit,
+#      written to a temporary copy that then atomically replaces the file), unless it is already weak;
 #   3. deletes every copy of libLibTorchSharp.so under this repository's bin/ folders (e.g. bin/Debug/net10.0/
 #      runtimes/linux-x64/native/ or a bin/**/cpu/ folder) that differs from the patched one; the next build copies
 #      the patched file again.
@@ -62,9 +62,6 @@ if [ -z "$packages" ]; then
 fi
 packages="${packages%/}"
 lib="$packages/torchsharp/$version/runtimes/linux-x64/native/libLibTorchSharp.so"
-if [ ! -f "$lib" ]; then
-  fail "$lib not found: run 'dotnet restore' first (TorchSharp $version, packages folder $packages)"
-fi
 
 find_python() {
   local p
@@ -105,6 +102,9 @@ if [ -n "$stdcxx" ]; then
 fi
 
 # Step 2: patch the packages-folder copy.
+if [ ! -f "$lib" ]; then
+  fail "$lib not found: run 'dotnet restore' first (TorchSharp $version, packages folder $packages)"
+fi
 if [ -z "$py" ]; then
   if command -v readelf >/dev/null 2>&1 && readelf -V "$lib" 2>/dev/null | grep -q "Name: $required  *Flags: WEAK"; then
     state="weak"
