@@ -233,6 +233,17 @@ internal static class VRows
             return Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, smoothing, n), c, grad, scale,
                 labelGrad, weights, 1 - smoothing);
 
+        if (typeof(TIn) == typeof(float))
+        {
+            // Float32: exp in float lanes, sums in double lanes (see FloatDenseSums); the gradient pass below keeps the
+            // full-precision double-lane exp, which soft labels near the optimum need.
+            ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z), yf = MemoryMarshal.Cast<TIn, float>(y);
+            var fs = typeof(TV) == typeof(V512) ? FloatDenseSums<F512, V512>(zf, yf, weights, smoothing, (float)m, a)
+                : typeof(TV) == typeof(V256) ? FloatDenseSums<F256, V256>(zf, yf, weights, smoothing, (float)m, a)
+                : FloatDenseSums<F128, V128>(zf, yf, weights, smoothing, (float)m, a);
+            return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad,
+                new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a);
+        }
         bool dd = typeof(TR) == typeof(R128);
         bool full = typeof(TIn) == typeof(double);
         double keep = 1 - smoothing, add = smoothing / n;
@@ -303,6 +314,16 @@ internal static class VRows
             Others = Reduce<TR, TV>(tH, tL), Labels = Reduce<TR, TV>(yH, yL),
             Gaps = Reduce<TR, TV>(gH, gL), LabelExp = Reduce<TR, TV>(qH, qL),
         };
+        return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad, sums, m, a);
+    }
+
+    private static double DenseFinishAndGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights,
+        double smoothing, ReadOnlySpan<double> c, Span<TIn> grad, double scale, Span<TIn> labelGrad, in Rows.DenseSums<TR> sums, double m, int a)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        int n = z.Length;
+        double keep = 1 - smoothing, add = smoothing / n;
+        bool wantGrad = !grad.IsEmpty || !labelGrad.IsEmpty;
         double ya = double.CreateTruncating(y[a]);
         if (smoothing != 0) ya = keep * ya + add;
         if (!weights.IsEmpty) ya *= weights[a];
@@ -313,6 +334,68 @@ internal static class VRows
             DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
         }
         return loss;
+    }
+
+    /// <summary>Float32 dense row sums over k != a: T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k), Q = sum y_k e_k
+    /// (zero labels skipped), with effective labels y = w (keep y + s/C); exp in float lanes, everything else in double.</summary>
+    private static (double T, double Y, double D, double Q) FloatDenseSums<TF, TD>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
+        ReadOnlySpan<double> weights, double smoothing, float m, int a)
+        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
+    {
+        int n = z.Length, w = TF.Count, h = TD.Count;
+        double keep = 1 - smoothing, add = smoothing / n;
+        TF mf = TF.Splat(m);
+        TD zero = TD.Splat(0), md = TD.Splat(m), ad = TD.Splat(a), kv = TD.Splat(keep), addv = TD.Splat(add);
+        TD t = zero, ys = zero, ds = zero, qs = zero;
+        Span<float> zBuf = stackalloc float[TF.Count], yBuf = stackalloc float[TF.Count];
+        Span<double> wBuf = stackalloc double[TF.Count];
+        bool weighted = !weights.IsEmpty;
+        for (int i = 0; i < n; i += w)
+        {
+            TF zv, yv;
+            TD wl = TD.Splat(1), wu = wl;
+            if (i <= n - w)
+            {
+                zv = TF.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
+                yv = TF.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
+                if (weighted)
+                {
+                    wl = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
+                    wu = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i + h));
+                }
+            }
+            else
+            {
+                // Tail: padded copies (-inf logits, zero labels), and zero weights on the padding so smoothing adds nothing.
+                zBuf.Fill(float.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
+                z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
+                if (weighted) weights[i..].CopyTo(wBuf);
+                else wBuf[..(n - i)].Fill(1.0);
+                zv = TF.Load(ref MemoryMarshal.GetReference(zBuf));
+                yv = TF.Load(ref MemoryMarshal.GetReference(yBuf));
+                wl = TD.Load(ref MemoryMarshal.GetReference(wBuf));
+                wu = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(wBuf), h));
+            }
+            TD idxL = TD.Indices + TD.Splat(i), idxU = idxL + TD.Splat(h);
+            TD isAL = TD.Equal(idxL, ad), isAU = TD.Equal(idxU, ad);
+            FMath.Exp<TF, TD>(zv, mf, TF.Splat(0), 0, out TD eL, out TD eU);
+            t += TD.AndNot(eL, isAL) + TD.AndNot(eU, isAU);
+            TF.Widen(yv, out TD yL, out TD yU);
+            TF.Widen(zv, out TD zL, out TD zU);
+            yL = TD.Fma(yL, kv, addv) * wl;
+            yU = TD.Fma(yU, kv, addv) * wu;
+            TD skipL = TD.Or(isAL, TD.Equal(yL, zero)), skipU = TD.Or(isAU, TD.Equal(yU, zero));
+            TD ymL = TD.AndNot(yL, skipL), ymU = TD.AndNot(yU, skipU);
+            ys += ymL + ymU;
+            ds += TD.AndNot(ymL * (md - zL), skipL) + TD.AndNot(ymU * (md - zU), skipU); // 0 * inf lanes cleared
+            qs = TD.Fma(ymL, eL, TD.Fma(ymU, eU, qs));
+        }
+        double ts = 0, yt = 0, dt = 0, qt = 0;
+        for (int k = 0; k < h; k++)
+        {
+            ts += TD.Lane(t, k); yt += TD.Lane(ys, k); dt += TD.Lane(ds, k); qt += TD.Lane(qs, k);
+        }
+        return (ts, yt, dt, qt);
     }
 
     /// <summary>Float32 dense gradients: probabilities from a full-precision exp in double lanes (so labels close to p
