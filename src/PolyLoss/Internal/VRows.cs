@@ -96,8 +96,7 @@ internal static class VRows
             for (int k = 0; k < w; k++) s += TV.Lane(hi, k);
             return TR.From(s * Unshift + ties);
         }
-        DoubleDouble total = new(ties, 0);
-        for (int k = 0; k < w; k++) total += new DoubleDouble(TV.Lane(hi, k) * Unshift, TV.Lane(lo, k) * Unshift);
+        DoubleDouble total = SumLanes(hi, lo, Unshift) + ties;
         return Unsafe.As<DoubleDouble, TR>(ref total);
     }
 
@@ -475,8 +474,25 @@ internal static class VRows
             for (int k = 0; k < TV.Count; k++) s += TV.Lane(hi, k);
             return TR.From(s);
         }
-        DoubleDouble total = DoubleDouble.Zero;
-        for (int k = 0; k < TV.Count; k++) total += new DoubleDouble(TV.Lane(hi, k), TV.Lane(lo, k));
+        DoubleDouble total = SumLanes(hi, lo, 1.0);
         return Unsafe.As<DoubleDouble, TR>(ref total);
+    }
+
+    /// <summary>The double-double sum of the lanes' (hi + lo) pairs times a power of two: a TwoSum chain over the high
+    /// parts with every error and low part gathered in one compensation term (cheaper than double-double adds).</summary>
+    private static DoubleDouble SumLanes<TV>(TV hi, TV lo, double factor) where TV : struct, IDVec<TV>
+    {
+        double s = TV.Lane(hi, 0), c = TV.Lane(lo, 0);
+        for (int k = 1; k < TV.Count; k++)
+        {
+            double h = TV.Lane(hi, k);
+            double t = s + h;
+            double bb = t - s;
+            c += ((s - (t - bb)) + (h - bb)) + TV.Lane(lo, k);
+            s = t;
+        }
+        if (!double.IsFinite(s)) return new DoubleDouble(s, 0);
+        double sum = s + c;
+        return new DoubleDouble(sum * factor, (c - (sum - s)) * factor);
     }
 }
