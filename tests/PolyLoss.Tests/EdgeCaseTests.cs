@@ -159,6 +159,43 @@ public class EdgeCaseTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(20)]
+    [InlineData(40)]
+    public void Huge_logits_next_to_very_negative_ones_are_exact_on_every_path(int c)
+    {
+        // The rounding error of z - m is huge here (z = -1e30 next to m = 1e8) and must not leak into exp.
+        var z = new double[c];
+        for (int k = 0; k < c; k++) z[k] = k % 3 == 0 ? -1e30 : 1e8 - (k % 5);
+        z[1] = 1e8;
+        var y = new double[c];
+        y[1] = 0.75; y[2] = 0.25;
+        float[] zf = z.Select(v => (float)v).ToArray(), yf = y.Select(v => (float)v).ToArray();
+        // Reference in double from the float values: only the classes at 1e8 - j matter.
+        double Reference(float[] zz, float[] yy)
+        {
+            double m = zz.Max(v => (double)v), s = zz.Sum(v => Math.Exp(v - m)), l = 0;
+            for (int k = 0; k < c; k++)
+                if (yy[k] != 0) { double p = Math.Exp(zz[k] - m) / s; l += yy[k] * (-Math.Log(p) + 2 * (1 - p)); }
+            return l;
+        }
+        double expectedF = Reference(zf, yf);
+        foreach (var path in AccuracyTests.Paths())
+        {
+            var lf = new float[1];
+            var ld = new double[1];
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropy(zf, yf, lf, c); return 0; });
+            Assert.Equal(expectedF, lf[0], 1e-5 * expectedF);
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropy(zf, [1], lf, c); return 0; });
+            Assert.True(float.IsFinite(lf[0]), $"{path} int float");
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropy(z, y, ld, c); return 0; });
+            Assert.True(double.IsFinite(ld[0]), $"{path} dense double");
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropy(z, [1], ld, c); return 0; });
+            Assert.True(double.IsFinite(ld[0]), $"{path} int double");
+        }
+    }
+
     [Fact]
     public void Nan_label_makes_only_its_row_nan()
     {

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -21,8 +22,9 @@ internal interface IFVec<TF, TD> where TF : struct, IFVec<TF, TD> where TD : str
     static abstract TF Select(TF mask, TF a, TF b);
     /// <summary>Both halves as doubles.</summary>
     static abstract void Widen(TF x, out TD lower, out TD upper);
-    /// <summary>From k = n + 1.5 * 2^23 (n an integer in [-1022 - shift, 0]), 2^(n + shift) as doubles.</summary>
-    static abstract void Pow2(TF k, long shift, out TD lower, out TD upper);
+    /// <summary>(1 + em1) * 2^(n + shift) in double halves, n an integer in [-1022, 0] given both as a float (n) and as
+    /// k = n + 1.5 * 2^23 (its low mantissa bits hold n).</summary>
+    static abstract void ScaleExp(TF em1, TF n, TF k, long shift, out TD lower, out TD upper);
     /// <summary>Both double halves rounded to floats.</summary>
     static abstract TF Narrow(TD lower, TD upper);
     static abstract void Store(ref float dst, TF v);
@@ -49,13 +51,23 @@ internal readonly struct F512(Vector512<float> v) : IFVec<F512, V512>
         lower = new(l); upper = new(u);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pow2(F512 k, long shift, out V512 lower, out V512 upper)
+    public static void ScaleExp(F512 em1, F512 nf, F512 k, long shift, out V512 lower, out V512 upper)
     {
+        (Vector512<double> el, Vector512<double> eu) = Vector512.Widen(em1.V);
+        Vector512<double> one = Vector512<double>.One;
+        if (Avx512F.IsSupported)
+        {
+            // VSCALEFPD: x * 2^floor(n) in one instruction.
+            (Vector512<double> nl, Vector512<double> nu) = Vector512.Widen(nf.V + Vector512.Create((float)shift));
+            lower = new(Avx512F.Scale(el + one, nl));
+            upper = new(Avx512F.Scale(eu + one, nu));
+            return;
+        }
         Vector512<int> n = k.V.AsInt32() - Vector512.Create(12582912f).AsInt32();
         (Vector512<long> l, Vector512<long> u) = Vector512.Widen(n);
         Vector512<long> bias = Vector512.Create(1023L + shift);
-        lower = new(Vector512.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new(Vector512.ShiftLeft(u + bias, 52).AsDouble());
+        lower = new((el + one) * Vector512.ShiftLeft(l + bias, 52).AsDouble());
+        upper = new((eu + one) * Vector512.ShiftLeft(u + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Narrow(V512 lower, V512 upper) => new(Vector512.Narrow(lower.V, upper.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F512 v) => v.V.StoreUnsafe(ref dst);
@@ -82,13 +94,15 @@ internal readonly struct F256(Vector256<float> v) : IFVec<F256, V256>
         lower = new(l); upper = new(u);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pow2(F256 k, long shift, out V256 lower, out V256 upper)
+    public static void ScaleExp(F256 em1, F256 nf, F256 k, long shift, out V256 lower, out V256 upper)
     {
+        (Vector256<double> el, Vector256<double> eu) = Vector256.Widen(em1.V);
+        Vector256<double> one = Vector256<double>.One;
         Vector256<int> n = k.V.AsInt32() - Vector256.Create(12582912f).AsInt32();
         (Vector256<long> l, Vector256<long> u) = Vector256.Widen(n);
         Vector256<long> bias = Vector256.Create(1023L + shift);
-        lower = new(Vector256.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new(Vector256.ShiftLeft(u + bias, 52).AsDouble());
+        lower = new((el + one) * Vector256.ShiftLeft(l + bias, 52).AsDouble());
+        upper = new((eu + one) * Vector256.ShiftLeft(u + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Narrow(V256 lower, V256 upper) => new(Vector256.Narrow(lower.V, upper.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F256 v) => v.V.StoreUnsafe(ref dst);
@@ -115,13 +129,15 @@ internal readonly struct F128(Vector128<float> v) : IFVec<F128, V128>
         lower = new(l); upper = new(u);
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pow2(F128 k, long shift, out V128 lower, out V128 upper)
+    public static void ScaleExp(F128 em1, F128 nf, F128 k, long shift, out V128 lower, out V128 upper)
     {
+        (Vector128<double> el, Vector128<double> eu) = Vector128.Widen(em1.V);
+        Vector128<double> one = Vector128<double>.One;
         Vector128<int> n = k.V.AsInt32() - Vector128.Create(12582912f).AsInt32();
         (Vector128<long> l, Vector128<long> u) = Vector128.Widen(n);
         Vector128<long> bias = Vector128.Create(1023L + shift);
-        lower = new(Vector128.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new(Vector128.ShiftLeft(u + bias, 52).AsDouble());
+        lower = new((el + one) * Vector128.ShiftLeft(l + bias, 52).AsDouble());
+        upper = new((eu + one) * Vector128.ShiftLeft(u + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Narrow(V128 lower, V128 upper) => new(Vector128.Narrow(lower.V, upper.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F128 v) => v.V.StoreUnsafe(ref dst);
@@ -150,8 +166,11 @@ internal static class FMath
         TF d = z - m;
         TF bb = d - z;
         TF dl = (z - (d - bb)) + (zero - m - bb);
-        dl = TF.Select(TF.Equal(d - d, zero), dl, zero); // -inf logits: no correction (and no NaN)
-        d = TF.Max(d, TF.Splat(-708f));
+        // Below -708 the result is ~0 anyway: clamp, and drop the correction, which for such lanes can be huge
+        // (z = -1e30 next to m = 1e8 leaves dl = -1e8) or NaN (z = -inf).
+        TF clamped = TF.Max(d, TF.Splat(-708f));
+        dl = TF.Select(TF.Equal(clamped, d), dl, zero);
+        d = clamped;
         TF k = TF.Fma(d, TF.Splat(Log2E), TF.Splat(Magic));
         TF n = k - TF.Splat(Magic);
         TF r = TF.Fma(n, TF.Splat(-Ln2Hi), d);
@@ -163,10 +182,6 @@ internal static class FMath
         p = TF.Fma(p, r, TF.Splat(0.5f));
         TF em1 = TF.Fma(p, r * r, r);
         em1 = TF.Select(drop, TF.Splat(-1f), em1); // 1 + (-1) = 0
-        TF.Widen(em1, out TD el, out TD eu);
-        TF.Pow2(k, shift, out TD pl, out TD pu);
-        TD one = TD.Splat(1);
-        lower = (el + one) * pl;
-        upper = (eu + one) * pu;
+        TF.ScaleExp(em1, n, k, shift, out lower, out upper);
     }
 }
