@@ -1,1 +1,45 @@
-BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using Perfolizer.Horology;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+using PolyLoss.Benchmarks;
+
+// Usage:
+//   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- --filter '*'         BenchmarkDotNet, the full suite (~10 min)
+//   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- quick [--help]       interleaved Stopwatch ratios in seconds
+if (args.Length > 0 && args[0] is "quick" or "--quick")
+    return Quick.Run(args[1..]);
+
+var job = Job.Default
+    .WithWarmupCount(3)
+    .WithIterationCount(8)
+    .WithIterationTime(TimeInterval.FromMilliseconds(150))
+    .WithUnrollFactor(1)
+    .WithId("Short8");
+
+var config = ManualConfig.Create(DefaultConfig.Instance)
+    .AddJob(job)
+    .AddColumn(RelativeColumn.XLib, RelativeColumn.XF32)
+    .HideColumns(Column.Error, Column.AllocRatio)
+    .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value));
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToList();
+
+var times = new Dictionary<(string, string), double>();
+foreach (var summary in summaries)
+    foreach (var report in summary.Reports)
+        if (report.ResultStatistics is { } stats && report.BenchmarkCase.Parameters["Case"] is Case c)
+            times[(c.ToString(), report.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = stats.Mean;
+if (times.Count > 0)
+{
+    string table = Targets.ToMarkdown(Targets.Evaluate((c, m) => times.TryGetValue((c, m), out double v) ? v : null));
+    Console.WriteLine();
+    Console.WriteLine("Targets (issue 4):");
+    Console.WriteLine(table);
+    string dir = summaries.FirstOrDefault()?.ResultsDirectoryPath ?? ".";
+    Directory.CreateDirectory(dir);
+    File.WriteAllText(Path.Combine(dir, "targets.md"), table);
+}
+return 0;
