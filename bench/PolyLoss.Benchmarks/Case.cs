@@ -1,7 +1,7 @@
 namespace PolyLoss.Benchmarks;
 
 /// <summary>One benchmark input: shape, target kind (integer targets or dense labels) and element type.</summary>
-public sealed record Case(int Rows, int Classes, bool Dense, bool Double)
+public sealed record Case(int Rows, int Classes, bool Dense, bool Double) : IComparable<Case>, IComparable
 {
     public long Elements => (long)Rows * Classes;
     public string Shape => $"{Rows}x{Classes}";
@@ -26,6 +26,17 @@ public sealed record Case(int Rows, int Classes, bool Dense, bool Double)
         bool dbl = parts.Skip(1).Any(p => p.Equals("f64", StringComparison.OrdinalIgnoreCase) || p.Equals("double", StringComparison.OrdinalIgnoreCase));
         return new Case(int.Parse(dims[0]), int.Parse(dims[1]), dense, dbl);
     }
+
+    /// <summary>Orders cases as declared in <see cref="All"/> (BenchmarkDotNet sorts parameter values).</summary>
+    public int CompareTo(Case? other)
+    {
+        if (other is null) return 1;
+        var all = All().ToList();
+        int a = all.IndexOf(this), b = all.IndexOf(other);
+        return a >= 0 && b >= 0 ? a.CompareTo(b) : string.CompareOrdinal(ToString(), other.ToString());
+    }
+
+    int IComparable.CompareTo(object? obj) => CompareTo(obj as Case);
 
     /// <summary>The suite of issue 4: float32 at all shapes, float64 at the main ones.</summary>
     public static IEnumerable<Case> All() =>

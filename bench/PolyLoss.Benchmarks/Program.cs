@@ -19,11 +19,14 @@ var job = Job.Default
     .WithUnrollFactor(1)
     .WithId("Short8");
 
+// The suite's job, unless a job is chosen on the command line (e.g. --job Dry to check the harness).
+bool jobGiven = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 var config = ManualConfig.Create(DefaultConfig.Instance)
-    .AddJob(job)
     .AddColumn(RelativeColumn.XLib, RelativeColumn.XF32)
     .HideColumns(Column.Error, Column.AllocRatio)
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value));
+
+if (!jobGiven) config.AddJob(job);
 
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config).ToList();
 
