@@ -9,14 +9,21 @@ using PolyLoss.Benchmarks;
 // Usage:
 //   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- --filter '*'         BenchmarkDotNet, the full suite (~10 min)
 //   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- quick [--help]       interleaved Stopwatch ratios in seconds
+//   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- bandwidth [MiB...]   read bandwidth vs working set (cache sizes)
 if (args.Length > 0 && args[0] is "quick" or "--quick")
     return Quick.Run(args[1..]);
+if (args.Length > 0 && args[0] is "bandwidth")
+    return Bandwidth.Run(args[1..]);
 
 var job = Job.Default
     .WithWarmupCount(3)
     .WithIterationCount(8)
     .WithIterationTime(TimeInterval.FromMilliseconds(150))
     .WithUnrollFactor(1)
+    // Fully optimized code from the first call: with few, long invocations, tiered compilation would promote the
+    // kernels to tier 1 in the middle of the measured iterations (and its background allocations show up in the
+    // memory diagnoser). The csproj sets the same for the quick mode.
+    .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_TieredCompilation", "0"))
     .WithId("Short8");
 
 // The suite's job, unless a job is chosen on the command line (e.g. --job Dry to check the harness).

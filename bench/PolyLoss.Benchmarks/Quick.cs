@@ -41,6 +41,7 @@ public static class Quick
         selected = all.Where(selected.Contains).ToList();
 
         var results = new Dictionary<(string Case, string Method), double>();
+        var allocs = new Dictionary<(string Case, string Method), long>();
         Console.WriteLine($"quick: {Environment.ProcessorCount} cores, {seconds:0.##} s per case, interleaved rounds, median of per-call times");
         foreach (var c in cases)
         {
@@ -70,12 +71,19 @@ public static class Quick
                     samples[k].Add(sw.Elapsed.TotalNanoseconds / reps[k]);
                 }
             }
-            for (int k = 0; k < ops.Length; k++) results[(c.ToString(), ops[k].Method)] = Median(samples[k]);
+            for (int k = 0; k < ops.Length; k++)
+            {
+                results[(c.ToString(), ops[k].Method)] = Median(samples[k]);
+                // Managed bytes allocated per call on all threads (the library's worker thread included).
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                ops[k].Op();
+                allocs[(c.ToString(), ops[k].Method)] = GC.GetTotalAllocatedBytes(precise: true) - before;
+            }
         }
 
         Console.WriteLine();
-        Console.WriteLine("| case | category | method | median | / bound | xLib | xF32 |");
-        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: |");
+        Console.WriteLine("| case | category | method | median | / bound | xLib | xF32 | alloc/call |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var c in cases)
         {
             foreach (var m in selected)
@@ -84,7 +92,7 @@ public static class Quick
                 string cat = Names.Category(m);
                 string R(double? other) => other is double o && o > 0 ? Fmt(t / o) : "-";
                 double? Get(Case cc, string mm) => results.TryGetValue((cc.ToString(), mm), out double v) ? v : null;
-                Console.WriteLine($"| {c} | {cat} | {m} | {Time(t)} | {R(Get(c, Names.Bound(cat)))} | {R(Get(c, Names.Library(cat)))} | {(c.Double ? R(Get(c.AsFloat32, m)) : "-")} |");
+                Console.WriteLine($"| {c} | {cat} | {m} | {Time(t)} | {R(Get(c, Names.Bound(cat)))} | {R(Get(c, Names.Library(cat)))} | {(c.Double ? R(Get(c.AsFloat32, m)) : "-")} | {allocs[(c.ToString(), m)]} B |");
             }
         }
         Console.WriteLine();
