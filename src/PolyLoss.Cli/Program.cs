@@ -5,6 +5,6 @@ public static class Program
 {
     /// <summary>Runs the tool.</summary>
     /// <param name="args">Command-line arguments.</param>
-    /// <returns>The process exit code.</returns>
-    public static int Main(string[] args) => 0;
+    /// <returns>The process exit code: 0 success, 1 input or data error, 2 usage error.</returns>
+    public static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
 }

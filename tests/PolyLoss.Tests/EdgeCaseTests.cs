@@ -98,6 +98,67 @@ public class EdgeCaseTests
         }
     }
 
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    [InlineData(16)]
+    public void Special_values_in_a_group_of_few_class_rows_stay_in_their_row(int c)
+    {
+        const int rows = 40;
+        var rng = new Random(c);
+        var z = new float[rows * c];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(rng.NextDouble() * 6 - 3);
+        var t = Enumerable.Range(0, rows).Select(r => r % c).ToArray();
+        var clean = new float[rows];
+        Poly.CrossEntropy(z, t, clean, c);
+        z[3 * c + 1] = float.NaN;                                          // NaN row
+        z[9 * c + (t[9] + 1) % c] = float.PositiveInfinity;                // one +inf logit, not the target
+        for (int k = 0; k < c; k++) z[17 * c + k] = float.NegativeInfinity; // all -inf
+        z[20 * c + t[20]] = float.NegativeInfinity;                        // -inf on the target
+        var losses = new float[rows];
+        var grad = new float[rows * c];
+        Poly.CrossEntropyWithGradient(z, t, losses, grad, c);
+        Assert.True(float.IsNaN(losses[3]));
+        Assert.Equal(float.PositiveInfinity, losses[9]);                   // p_t -> 0
+        Assert.True(float.IsNaN(losses[17]));
+        Assert.Equal(float.PositiveInfinity, losses[20]);
+        Assert.Equal(-1f, grad[20 * c + t[20]]);
+        for (int r = 0; r < rows; r++)
+            if (r is not (3 or 9 or 17 or 20)) Assert.Equal(clean[r], losses[r]);
+    }
+
+    [Fact]
+    public void Infinite_maximum_off_target_gives_the_limit_gradient_on_every_path()
+    {
+        foreach (var path in AccuracyTests.Paths())
+        {
+            var loss = new double[1];
+            var grad = new double[3];
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient([double.PositiveInfinity, 0, -1], [1], loss, grad, 3); return 0; });
+            Assert.Equal(double.PositiveInfinity, loss[0]);
+            Assert.Equal([1.0, -1.0, 0.0], grad); // p -> one-hot at the +inf logit
+        }
+    }
+
+    [Fact]
+    public void Exponentials_far_below_the_range_are_exactly_zero_on_every_path()
+    {
+        // exp(-2871) rounds to 0: the loss -log p_0 = log1p(sum of those) is 0 and so are their gradients.
+        double[] z = [0, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871, -2871];
+        float[] zf = z.Select(v => (float)v).ToArray();
+        foreach (var path in AccuracyTests.Paths())
+        {
+            var ld = new double[1]; var gd = new double[z.Length];
+            var lf = new float[1]; var gf = new float[z.Length];
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient(z, [0], ld, gd, z.Length, 0.0); return 0; });
+            AccuracyTests.WithPath(path, () => { Poly.CrossEntropyWithGradient(zf, [0], lf, gf, z.Length, 0f); return 0; });
+            Assert.Equal(0.0, ld[0]);
+            Assert.Equal(0f, lf[0]);
+            Assert.All(gd, g => Assert.Equal(0.0, g));
+            Assert.All(gf, g => Assert.Equal(0f, g));
+        }
+    }
+
     [Fact]
     public void Nan_label_makes_only_its_row_nan()
     {

@@ -167,6 +167,31 @@ public class OptionsTests
         Assert.Equal(none.Sum() / 3, mean[0], 1e-14);
     }
 
+    [Theory]
+    [InlineData(10)]
+    [InlineData(40)]
+    public void A_row_gives_the_same_bits_in_any_batch(int c)
+    {
+        var rng = new Random(c);
+        const int rows = 37;
+        var z = new float[rows * c];
+        for (int i = 0; i < z.Length; i++) z[i] = (float)(rng.NextDouble() * 10 - 5);
+        var t = Enumerable.Range(0, rows).Select(_ => rng.Next(c)).ToArray();
+        var all = new float[rows];
+        var allGrad = new float[rows * c];
+        Poly.CrossEntropyWithGradient(z, t, all, allGrad, c);
+        foreach (int start in new[] { 0, 1, 5, 13, 36 })
+            foreach (int count in new[] { 1, 3, 8, 9 })
+            {
+                if (start + count > rows) continue;
+                var part = new float[count];
+                var partGrad = new float[count * c];
+                Poly.CrossEntropyWithGradient(z.AsSpan(start * c, count * c), t.AsSpan(start, count), part, partGrad, c);
+                Assert.Equal(all.AsSpan(start, count).ToArray(), part);
+                Assert.Equal(allGrad.AsSpan(start * c, count * c).ToArray(), partGrad);
+            }
+    }
+
     [Fact]
     public void Results_do_not_depend_on_the_degree_of_parallelism()
     {

@@ -4,8 +4,23 @@ using System.Numerics;
 namespace PolyLoss.Internal;
 
 /// <summary>Validation, reduction and the parallel row loop behind every public span entry point.</summary>
+/// <summary>Which row kernels run: the widest supported vectors by default; tests force each path.</summary>
+internal enum KernelPath { Auto, Scalar, V128, V256, V512 }
+
 internal static unsafe class Engine
 {
+    /// <summary>Test hook: forces a kernel path for calls made on this thread (carried to the worker threads).</summary>
+    [ThreadStatic] internal static KernelPath ForcedPath;
+
+    internal static KernelPath Resolve(KernelPath p)
+    {
+        if (p == KernelPath.Auto)
+            return V512.IsSupported ? KernelPath.V512 : V256.IsSupported ? KernelPath.V256 : V128.IsSupported ? KernelPath.V128 : KernelPath.Scalar;
+        bool ok = p switch { KernelPath.V512 => V512.IsSupported, KernelPath.V256 => V256.IsSupported, KernelPath.V128 => V128.IsSupported, _ => true };
+        if (!ok) throw new PlatformNotSupportedException($"Kernel path {p} is not supported on this machine.");
+        return p;
+    }
+
     private struct Job
     {
         public void* Logits, Labels, Losses, Grad, LabelGrad, Upstream;
@@ -15,6 +30,7 @@ internal static unsafe class Engine
         public double* Coeffs;
         public int NumCoeffs, NumClasses, IgnoreIndex;
         public double Smoothing, Scale; // Scale: gradient factor when there is no per-row upstream
+        public KernelPath Path;
     }
 
     /// <summary>The options of one call, as a struct so the plain-epsilon entry points allocate nothing.</summary>
@@ -55,10 +71,13 @@ internal static unsafe class Engine
         return logitsLength / numClasses;
     }
 
-    private static void CheckLength(int actual, int expected, string name, string what)
+    /// <summary>Throws when a span length is off; the message is built only then (an eager interpolated string would
+    /// allocate on every call).</summary>
+    internal static void CheckLength(int actual, int expected, string name, int rows, int numClasses, Reduction reduction = Reduction.None)
     {
-        if (actual != expected)
-            throw new ArgumentException($"{name} has {actual} elements but {what} needs {expected}.", name);
+        if (actual == expected) return;
+        string context = reduction != Reduction.None ? $"a {reduction}-reduced loss" : $"{rows} rows x {numClasses} classes";
+        throw new ArgumentException($"{name} has {actual} elements but {context} needs {expected}.", name);
     }
 
     private static void CheckOptions(in Settings o, int numClasses)
@@ -75,7 +94,7 @@ internal static unsafe class Engine
         }
         if (!(o.LabelSmoothing >= 0 && o.LabelSmoothing <= 1))
             throw new ArgumentOutOfRangeException("LabelSmoothing", o.LabelSmoothing, "LabelSmoothing must lie in [0, 1].");
-        if (!Enum.IsDefined(o.Reduction))
+        if ((uint)o.Reduction > (uint)Reduction.Sum) // Enum.IsDefined allocates
             throw new ArgumentOutOfRangeException("Reduction", o.Reduction, "Unknown reduction.");
     }
 
@@ -96,11 +115,11 @@ internal static unsafe class Engine
     {
         int rows = CheckRows(logits.Length, numClasses);
         CheckOptions(o, numClasses);
-        CheckLength(targets.Length, rows, "targets", $"logits of {rows} rows x {numClasses} classes");
-        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
+        CheckLength(targets.Length, rows, "targets", rows, numClasses);
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", rows, numClasses);
         CheckTargets(targets, numClasses, o.IgnoreIndex, optionsApi);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", rows, numClasses, o.Reduction);
 
         double denominator = 1;
         if (o.Reduction == Reduction.Mean)
@@ -124,11 +143,11 @@ internal static unsafe class Engine
     {
         int rows = CheckRows(logits.Length, numClasses);
         CheckOptions(o, numClasses);
-        CheckLength(labels.Length, logits.Length, "labels", $"logits of {rows} rows x {numClasses} classes");
-        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", "logits");
-        if (labelGrad.Length != 0) CheckLength(labelGrad.Length, logits.Length, "labelsGradient", "labels");
+        CheckLength(labels.Length, logits.Length, "labels", rows, numClasses);
+        if (grad.Length != 0) CheckLength(grad.Length, logits.Length, "logitsGradient", rows, numClasses);
+        if (labelGrad.Length != 0) CheckLength(labelGrad.Length, logits.Length, "labelsGradient", rows, numClasses);
         bool reduce = o.Reduction != Reduction.None;
-        CheckLength(losses.Length, reduce ? 1 : rows, "losses", reduce ? $"reduction {o.Reduction}" : $"{rows} rows");
+        CheckLength(losses.Length, reduce ? 1 : rows, "losses", rows, numClasses, o.Reduction);
         Run<TIn, TR>(logits, labels, default, losses, grad, labelGrad, rows, numClasses, o, upstream, rows, true);
     }
 
@@ -145,7 +164,7 @@ internal static unsafe class Engine
             scale = upstream.Length == 1 ? double.CreateTruncating(upstream[0]) : 1.0;
             if (o.Reduction == Reduction.Mean) scale /= denominator;
         }
-        else if (upstream.Length != 0) CheckLength(upstream.Length, rows, "upstream", $"{rows} rows");
+        else if (upstream.Length != 0) CheckLength(upstream.Length, rows, "upstream", rows, 1);
         if (rows == 0)
         {
             if (reduce) losses[0] = o.Reduction == Reduction.Mean ? TIn.NaN : TIn.Zero;
@@ -166,7 +185,7 @@ internal static unsafe class Engine
                     Logits = pz, Labels = py, Losses = pl, Grad = pg, LabelGrad = pgy,
                     Upstream = reduce ? null : pu, RowLosses = prl, Targets = pt, Weights = pw, Coeffs = pc,
                     NumCoeffs = coeffs.Length, NumClasses = numClasses, IgnoreIndex = allowIgnore ? o.IgnoreIndex : int.MinValue,
-                    Smoothing = o.LabelSmoothing, Scale = scale,
+                    Smoothing = o.LabelSmoothing, Scale = scale, Path = Resolve(ForcedPath),
                 };
                 delegate*<void*, int, int, void> body = pt != null ? &TargetRows<TIn, TR> : &DenseRows<TIn, TR>;
                 RowParallel.For(rows, (long)rows * numClasses, o.MaxDegreeOfParallelism, body, &job);
@@ -200,6 +219,8 @@ internal static unsafe class Engine
         int c = job.NumClasses;
         var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
         var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
+        if (typeof(TIn) == typeof(float) && c <= SmallClassRows.MaxClasses && job.NumCoeffs == 1 && job.Smoothing == 0 && job.Path != KernelPath.Scalar)
+            start = SmallRows(ref job, start, end, weights);
         for (int r = start; r < end; r++)
         {
             var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + (long)r * c, c);
@@ -217,7 +238,13 @@ internal static unsafe class Engine
                 if (job.Smoothing == 0)
                 {
                     double w = weights.IsEmpty ? 1 : weights[t];
-                    loss = Rows.Target<TIn, TR>(z, t, coeffs, g, u * w);
+                    loss = job.Path switch
+                    {
+                        KernelPath.V512 => VRows.Target<TIn, TR, V512>(z, t, coeffs, g, u * w),
+                        KernelPath.V256 => VRows.Target<TIn, TR, V256>(z, t, coeffs, g, u * w),
+                        KernelPath.V128 => VRows.Target<TIn, TR, V128>(z, t, coeffs, g, u * w),
+                        _ => Rows.Target<TIn, TR>(z, t, coeffs, g, u * w),
+                    };
                     if (w != 1) loss *= w;
                 }
                 else
@@ -227,6 +254,25 @@ internal static unsafe class Engine
             }
             Store<TIn>(ref job, r, loss);
         }
+    }
+
+    /// <summary>Few classes, float32: whole groups of rows at once (see <see cref="SmallClassRows"/>).</summary>
+    private static int SmallRows(ref Job job, int start, int end, ReadOnlySpan<double> weights)
+    {
+        int c = job.NumClasses;
+        long total = (long)end * c; // spans cover [0, end) rows; only rows >= start are touched
+        var z = new ReadOnlySpan<float>((float*)job.Logits, (int)total);
+        var t = new ReadOnlySpan<int>(job.Targets, end);
+        var up = job.Upstream == null ? default : new ReadOnlySpan<float>((float*)job.Upstream, end);
+        var losses = job.RowLosses != null ? default : new Span<float>((float*)job.Losses, end);
+        var rowLosses = job.RowLosses != null ? new Span<double>(job.RowLosses, end) : default;
+        var g = job.Grad == null ? default : new Span<float>((float*)job.Grad, (int)total);
+        return job.Path switch
+        {
+            KernelPath.V512 => SmallClassRows.Run<V512>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            KernelPath.V256 => SmallClassRows.Run<V256>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+            _ => SmallClassRows.Run<V128>(z, t, start, end, c, *job.Coeffs, weights, job.IgnoreIndex, up, job.Scale, losses, rowLosses, g),
+        };
     }
 
     private static void DenseRows<TIn, TR>(void* state, int start, int end)
@@ -244,7 +290,13 @@ internal static unsafe class Engine
             Span<TIn> g = job.Grad == null ? default : new Span<TIn>((TIn*)job.Grad + offset, c);
             Span<TIn> gy = job.LabelGrad == null ? default : new Span<TIn>((TIn*)job.LabelGrad + offset, c);
             double u = job.Upstream == null ? job.Scale : double.CreateTruncating(((TIn*)job.Upstream)[r]);
-            double loss = Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, job.Smoothing, c), coeffs, g, u, gy, weights, 1 - job.Smoothing);
+            double loss = job.Path switch
+            {
+                KernelPath.V512 => VRows.Dense<TIn, TR, V512>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                KernelPath.V256 => VRows.Dense<TIn, TR, V256>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                KernelPath.V128 => VRows.Dense<TIn, TR, V128>(z, y, weights, job.Smoothing, coeffs, g, u, gy),
+                _ => Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, job.Smoothing, c), coeffs, g, u, gy, weights, 1 - job.Smoothing),
+            };
             Store<TIn>(ref job, r, loss);
         }
     }

@@ -64,18 +64,43 @@ internal static class Rows
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR>
     {
         RowShift shift = RowMath.FindMax(z);
+        double zt = double.CreateTruncating(z[t]);
+        if (zt == shift.Max) shift = new RowShift(shift.Max, t); // a tied maximum at the target anchors the row there
         TR sum = RowMath.Undefined(shift) ? TR.From(double.NaN) : RowMath.SumExpOthers<TIn, TR>(z, shift);
-        if (double.IsNaN(TR.ToDouble(sum)))
+        double loss = TargetFinish(zt, shift.Max, shift.ArgMax == t, sum, c, scale, out TR factor, out TR perS, out TR q);
+        if (!grad.IsEmpty)
         {
-            grad.Fill(TIn.NaN);
+            if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); return loss; }
+            double m = shift.Max;
+            for (int j = 0; j < z.Length; j++)
+            {
+                double zj = double.CreateTruncating(z[j]);
+                // zj == m: e = 1 exactly (also at an infinite maximum, where zj - m would be NaN).
+                TR g = j == t ? -(q * factor) : (zj == m ? perS : TR.ExpShifted(zj, m) * perS);
+                grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
+            }
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// The integer-target loss from the row statistics (max m, T = sum of exp(z_k - m) over k other than the anchor,
+    /// which is t when z_t = m). Also returns what the gradient needs: factor = scale (1 + E p_t), perS = factor / S
+    /// (so g_j = e_j perS for j != t) and q = 1 - p_t (g_t = -q factor).
+    /// </summary>
+    public static double TargetFinish<TR>(double zt, double m, bool targetIsAnchor, TR sum, ReadOnlySpan<double> c, double scale,
+        out TR factor, out TR perS, out TR q) where TR : struct, IReal<TR>
+    {
+        if (double.IsNaN(TR.ToDouble(sum)) || double.IsNaN(m) || m == double.NegativeInfinity)
+        {
+            factor = perS = q = TR.From(double.NaN);
             return double.NaN;
         }
-
         TR one = TR.From(1);
         TR s = one + sum;
         TR log1pT = TR.Log1p(sum);
-        TR p, q, loss;
-        if (t == shift.ArgMax)
+        TR p, loss;
+        if (targetIsAnchor)
         {
             q = sum / s;
             p = one / s;
@@ -83,31 +108,37 @@ internal static class Rows
         }
         else
         {
-            double zt = double.CreateTruncating(z[t]);
-            p = TR.ExpShifted(zt, shift.Max) / s;
+            p = TR.ExpShifted(zt, m) / s;
             q = one - p; // p <= 1/2 here, so no digits are lost
-            loss = log1pT + TR.Gap(shift.Max, zt) + TR.From(c[0]) * q;
+            loss = log1pT + TR.Gap(m, zt) + TR.From(c[0]) * q;
         }
         if (c.Length > 1) loss += RowMath.PolyTail(q, c);
-
-        if (!grad.IsEmpty)
-        {
-            TR slope = RowMath.PolySlope(q, c);
-            TR factor = RowMath.OnePlusTimesP(slope, p, q) * TR.From(scale);
-            TR perS = factor / s;
-            double m = shift.Max;
-            for (int j = 0; j < z.Length; j++)
-            {
-                TR g = j == t ? -(q * factor) : TR.ExpShifted(double.CreateTruncating(z[j]), m) * perS;
-                grad[j] = TIn.CreateTruncating(TR.ToDouble(g));
-            }
-        }
+        TR slope = RowMath.PolySlope(q, c);
+        factor = RowMath.OnePlusTimesP(slope, p, q) * TR.From(scale);
+        perS = factor / s;
         return TR.ToDouble(loss);
     }
 
+    /// <summary>Per-row sums of the dense kernel, over k != a (a = first argmax).</summary>
+    public struct DenseSums<TR> where TR : struct, IReal<TR>
+    {
+        public TR Others;   // T = sum exp(z_k - m)
+        public TR Labels;   // sum y_k
+        public TR Gaps;     // sum y_k (m - z_k), y_k != 0 only
+        public TR LabelExp; // sum y_k exp(z_k - m)
+    }
+
+    /// <summary>What the dense gradient needs from the finished row.</summary>
+    public struct DenseState<TR> where TR : struct, IReal<TR>
+    {
+        public TR S, Log1pT, Q, Slope, B, GradTop;
+        public double M;
+        public int A;
+    }
+
     /// <summary>
-    /// Dense labels. Writes scale * dL/dz into <paramref name="grad"/> and labelScale[k] * scale * dL/dy'_k into
-    /// <paramref name="labelGrad"/> when they are not empty (y' = effective labels).
+    /// Dense labels. Writes scale * dL/dz into <paramref name="grad"/> and labelScale[k] * labelFactor * scale * dL/dy'_k
+    /// into <paramref name="labelGrad"/> when they are not empty (y' = effective labels).
     /// </summary>
     public static double Dense<TIn, TR, TL>(ReadOnlySpan<TIn> z, TL y, ReadOnlySpan<double> c, Span<TIn> grad, double scale,
         Span<TIn> labelGrad, ReadOnlySpan<double> labelScale, double labelFactor = 1)
@@ -117,8 +148,8 @@ internal static class Rows
         double m = shift.Max;
         int a = shift.ArgMax;
         TR zero = TR.From(0);
-        TR sum = zero, yOthers = zero, gaps = zero, yExp = zero;
-        if (RowMath.Undefined(shift)) sum = TR.From(double.NaN);
+        var sums = new DenseSums<TR> { Others = zero, Labels = zero, Gaps = zero, LabelExp = zero };
+        if (RowMath.Undefined(shift)) sums.Others = TR.From(double.NaN);
         else
         {
             for (int k = 0; k < z.Length; k++)
@@ -126,63 +157,40 @@ internal static class Rows
                 if (k == a) continue;
                 double zk = double.CreateTruncating(z[k]);
                 TR e = TR.ExpShifted(zk, m);
-                sum += e;
+                sums.Others += e;
                 double yk = y[k];
                 if (yk != 0) // 0 * log 0 = 0: a zero label contributes nothing, even at a -inf logit
                 {
                     TR yr = TR.From(yk);
-                    yOthers += yr;
-                    gaps += yr * TR.Gap(m, zk);
-                    yExp += yr * e;
+                    sums.Labels += yr;
+                    sums.Gaps += yr * TR.Gap(m, zk);
+                    sums.LabelExp += yr * e;
                 }
             }
         }
-        double ya = y[a];
-        if (double.IsNaN(TR.ToDouble(sum)) || double.IsNaN(TR.ToDouble(yOthers)) || double.IsNaN(ya))
+        bool wantGrad = !grad.IsEmpty || !labelGrad.IsEmpty;
+        double loss = DenseFinish(sums, y[a], m, a, c, wantGrad, out DenseState<TR> st);
+        if (wantGrad)
         {
-            grad.Fill(TIn.NaN);
-            labelGrad.Fill(TIn.NaN);
-            return double.NaN;
-        }
-
-        TR one = TR.From(1);
-        TR s = one + sum;
-        TR log1pT = TR.Log1p(sum);
-        TR q = sum / s;
-        TR yaR = TR.From(ya);
-        TR yExpOverS = yExp / s;
-        TR othersMass = yOthers - yExpOverS;            // sum_{k != a} y_k (1 - p_k), each p_k <= 1/2
-        TR p1 = othersMass + yaR * q;                   // P1 = sum_k y_k (1 - p_k)
-        double c0 = c[0];
-        TR loss = yOthers * log1pT + gaps + TR.From(c0) * othersMass;
-        if (ya != 0) loss += yaR * RowMath.TopTerm(sum, q, log1pT, c0);
-        if (c.Length > 1) loss += RowMath.PolyTail(p1, c);
-
-        if (!grad.IsEmpty || !labelGrad.IsEmpty)
-        {
-            TR slope = RowMath.PolySlope(p1, c);
-            double e = TR.ToDouble(slope);
-            TR sy = yOthers + yaR;
-            TR b = e >= 0
-                ? sy + slope * (yExpOverS + yaR / s)                     // S_y + E Pt
-                : (one + slope) * sy - slope * p1;                       // same value, non-negative parts for -1 <= E < 0
+            if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); labelGrad.Fill(TIn.NaN); return loss; }
+            TR one = TR.From(1);
             TR sc = TR.From(scale);
-            TR perS = one / s;
+            TR perS = one / st.S;
             for (int j = 0; j < z.Length; j++)
             {
                 double zj = double.CreateTruncating(z[j]);
                 TR g, gy;
                 if (j == a)
                 {
-                    g = (yOthers + slope * yExpOverS) - q * b;
-                    gy = RowMath.TopTerm(sum, q, log1pT, e);
+                    g = st.GradTop;
+                    gy = RowMath.TopTerm(sums.Others, st.Q, st.Log1pT, TR.ToDouble(st.Slope));
                 }
                 else
                 {
                     TR pj = TR.ExpShifted(zj, m) * perS;
                     double yj = y[j];
-                    g = yj == 0 ? pj * b : pj * b - TR.From(yj) * (one + slope * pj);
-                    gy = (log1pT + TR.Gap(m, zj)) + slope * (one - pj);
+                    g = yj == 0 ? pj * st.B : pj * st.B - TR.From(yj) * (one + st.Slope * pj);
+                    gy = (st.Log1pT + TR.Gap(m, zj)) + st.Slope * (one - pj);
                 }
                 if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * sc));
                 if (!labelGrad.IsEmpty)
@@ -191,6 +199,46 @@ internal static class Rows
                     labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
                 }
             }
+        }
+        return loss;
+    }
+
+    /// <summary>
+    /// The dense loss from the row sums and the top label y_a, plus (when <paramref name="wantGrad"/>) the pieces of the
+    /// gradient: B = S_y + E Pt and g_a = (sum_{k != a} y_k + E sum_{k != a} y_k p_k) - q B, each a difference of
+    /// non-negative parts.
+    /// </summary>
+    public static double DenseFinish<TR>(in DenseSums<TR> sums, double ya, double m, int a, ReadOnlySpan<double> c, bool wantGrad,
+        out DenseState<TR> st) where TR : struct, IReal<TR>
+    {
+        st = default;
+        if (double.IsNaN(TR.ToDouble(sums.Others)) || double.IsNaN(TR.ToDouble(sums.Labels)) || double.IsNaN(ya) || double.IsNaN(m))
+            return double.NaN;
+        TR one = TR.From(1);
+        TR sum = sums.Others, yOthers = sums.Labels;
+        TR s = one + sum;
+        TR log1pT = TR.Log1p(sum);
+        TR q = sum / s;
+        TR yaR = TR.From(ya);
+        TR yExpOverS = sums.LabelExp / s;
+        TR othersMass = yOthers - yExpOverS;            // sum_{k != a} y_k (1 - p_k), each p_k <= 1/2
+        TR p1 = othersMass + yaR * q;                   // P1 = sum_k y_k (1 - p_k)
+        double c0 = c[0];
+        TR loss = yOthers * log1pT + sums.Gaps + TR.From(c0) * othersMass;
+        if (ya != 0) loss += yaR * RowMath.TopTerm(sum, q, log1pT, c0);
+        if (c.Length > 1) loss += RowMath.PolyTail(p1, c);
+        if (wantGrad)
+        {
+            TR slope = RowMath.PolySlope(p1, c);
+            TR sy = yOthers + yaR;
+            TR b = TR.ToDouble(slope) >= 0
+                ? sy + slope * (yExpOverS + yaR / s)                     // S_y + E Pt
+                : (one + slope) * sy - slope * p1;                       // same value, non-negative parts for -1 <= E < 0
+            st = new DenseState<TR>
+            {
+                S = s, Log1pT = log1pT, Q = q, Slope = slope, B = b, M = m, A = a,
+                GradTop = (yOthers + slope * yExpOverS) - q * b,
+            };
         }
         return TR.ToDouble(loss);
     }

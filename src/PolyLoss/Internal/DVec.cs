@@ -1,0 +1,209 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace PolyLoss.Internal;
+
+/// <summary>
+/// A vector of doubles of one hardware width. The row kernels are written once against this interface and
+/// instantiated for 512, 256 and 128 bits (the operator-struct pattern of TensorPrimitives); float inputs are
+/// widened to double on load, so every path computes the same formula in the same precision.
+/// </summary>
+internal interface IDVec<TV> where TV : struct, IDVec<TV>
+{
+    static abstract int Count { get; }
+    static abstract bool IsSupported { get; }
+    static abstract TV Splat(double x);
+    static abstract TV Indices { get; }
+    static abstract TV Load(ref double src);
+    static abstract TV Load(ref float src);
+    static abstract void Store(ref double dst, TV v);
+    static abstract void Store(ref float dst, TV v);
+    static abstract TV operator +(TV a, TV b);
+    static abstract TV operator -(TV a, TV b);
+    static abstract TV operator *(TV a, TV b);
+    static abstract TV Fma(TV a, TV b, TV c);
+    static abstract TV Max(TV a, TV b);
+    /// <summary>All-ones lanes where a == b.</summary>
+    static abstract TV Equal(TV a, TV b);
+    /// <summary>mask ? a : b, lane-wise.</summary>
+    static abstract TV Select(TV mask, TV a, TV b);
+    static abstract TV AndNot(TV a, TV mask);
+    static abstract TV Or(TV a, TV b);
+    static abstract TV Divide(TV a, TV b);
+    /// <summary>floor(log2(x)) as a double, for positive normal x.</summary>
+    static abstract TV Exponent(TV x);
+    /// <summary>2^-k for integer-valued k in [-1022, 1022].</summary>
+    static abstract TV Pow2Neg(TV k);
+    /// <summary>
+    /// From k = n + 1.5 * 2^52 (n a small integer held in k's low mantissa bits), the factors 2^(n1) and
+    /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1160, 0] and shift in [0, 64]: integer arithmetic only.
+    /// </summary>
+    static abstract TV Pow2Halves(TV k, long shift, out TV second);
+    static abstract double Lane(TV v, int i);
+}
+
+internal readonly struct V512(Vector512<double> v) : IDVec<V512>
+{
+    public readonly Vector512<double> V = v;
+    public static int Count => Vector512<double>.Count;
+    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Splat(double x) => new(Vector512.Create(x));
+    public static V512 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref double src) => new(Vector512.LoadUnsafe(ref src));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref float src) => new(Vector512.WidenLower(Vector512.Create(Vector256.LoadUnsafe(ref src), Vector256<float>.Zero)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double dst, V512 v) => v.V.StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, V512 v) => Vector512.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator +(V512 a, V512 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a, V512 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator *(V512 a, V512 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Fma(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Max(V512 a, V512 b) => new(Vector512.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 m, V512 a, V512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 m) => new(Vector512.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Or(V512 a, V512 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Divide(V512 a, V512 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Exponent(V512 x) => new(Vector512.ConvertToDouble((Vector512.ShiftRightLogical(x.V.AsInt64(), 52) & Vector512.Create(0x7FFL)) - Vector512.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Pow2Neg(V512 k) => new(Vector512.ShiftLeft(Vector512.Create(1023L) - Vector512.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 Pow2Halves(V512 k, long shift, out V512 second)
+    {
+        Vector512<long> n = k.V.AsInt64() - Vector512.Create(6755399441055744.0).AsInt64();
+        Vector512<long> n1 = Vector512.ShiftRightArithmetic(n, 1);
+        Vector512<long> bias = Vector512.Create(1023L);
+        second = new(Vector512.ShiftLeft(n - n1 + Vector512.Create(shift) + bias, 52).AsDouble());
+        return new(Vector512.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V512 v, int i) => v.V.GetElement(i);
+}
+
+internal readonly struct V256(Vector256<double> v) : IDVec<V256>
+{
+    public readonly Vector256<double> V = v;
+    public static int Count => Vector256<double>.Count;
+    public static bool IsSupported => Vector256.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Splat(double x) => new(Vector256.Create(x));
+    public static V256 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256.Create(0.0, 1, 2, 3)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref double src) => new(Vector256.LoadUnsafe(ref src));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref float src) => new(Vector256.WidenLower(Vector256.Create(Vector128.LoadUnsafe(ref src), Vector128<float>.Zero)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double dst, V256 v) => v.V.StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, V256 v) => Vector256.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator +(V256 a, V256 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a, V256 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator *(V256 a, V256 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Fma(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Max(V256 a, V256 b) => new(Vector256.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 m, V256 a, V256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 m) => new(Vector256.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Or(V256 a, V256 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Divide(V256 a, V256 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Exponent(V256 x) => new(Vector256.ConvertToDouble((Vector256.ShiftRightLogical(x.V.AsInt64(), 52) & Vector256.Create(0x7FFL)) - Vector256.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Pow2Neg(V256 k) => new(Vector256.ShiftLeft(Vector256.Create(1023L) - Vector256.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 Pow2Halves(V256 k, long shift, out V256 second)
+    {
+        Vector256<long> n = k.V.AsInt64() - Vector256.Create(6755399441055744.0).AsInt64();
+        Vector256<long> n1 = Vector256.ShiftRightArithmetic(n, 1);
+        Vector256<long> bias = Vector256.Create(1023L);
+        second = new(Vector256.ShiftLeft(n - n1 + Vector256.Create(shift) + bias, 52).AsDouble());
+        return new(Vector256.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V256 v, int i) => v.V.GetElement(i);
+}
+
+internal readonly struct V128(Vector128<double> v) : IDVec<V128>
+{
+    public readonly Vector128<double> V = v;
+    public static int Count => Vector128<double>.Count;
+    public static bool IsSupported => Vector128.IsHardwareAccelerated;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Splat(double x) => new(Vector128.Create(x));
+    public static V128 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector128.Create(0.0, 1)); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Load(ref double src) => new(Vector128.LoadUnsafe(ref src));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Load(ref float src) => new(Vector128.WidenLower(Vector128.Create(Vector64.LoadUnsafe(ref src), Vector64<float>.Zero)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double dst, V128 v) => v.V.StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, V128 v) => Vector128.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator +(V128 a, V128 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator -(V128 a, V128 b) => new(a.V - b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 operator *(V128 a, V128 b) => new(a.V * b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Fma(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a.V, b.V, c.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Max(V128 a, V128 b) => new(Vector128.MaxNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 m, V128 a, V128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 AndNot(V128 a, V128 m) => new(Vector128.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Or(V128 a, V128 b) => new(a.V | b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Divide(V128 a, V128 b) => new(a.V / b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Exponent(V128 x) => new(Vector128.ConvertToDouble((Vector128.ShiftRightLogical(x.V.AsInt64(), 52) & Vector128.Create(0x7FFL)) - Vector128.Create(1023L)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Pow2Neg(V128 k) => new(Vector128.ShiftLeft(Vector128.Create(1023L) - Vector128.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 Pow2Halves(V128 k, long shift, out V128 second)
+    {
+        Vector128<long> n = k.V.AsInt64() - Vector128.Create(6755399441055744.0).AsInt64();
+        Vector128<long> n1 = Vector128.ShiftRightArithmetic(n, 1);
+        Vector128<long> bias = Vector128.Create(1023L);
+        second = new(Vector128.ShiftLeft(n - n1 + Vector128.Create(shift) + bias, 52).AsDouble());
+        return new(Vector128.ShiftLeft(n1 + bias, 52).AsDouble());
+    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V128 v, int i) => v.V.GetElement(i);
+}
+
+/// <summary>Vector math written once over <see cref="IDVec{TV}"/>.</summary>
+internal static class VMath
+{
+    private const double Log2E = 1.4426950408889634;
+    private const double Ln2Hi = 6.93147180369123816490e-01; // fdlibm split: n * Ln2Hi is exact for |n| < 2^20
+    private const double Ln2Lo = 1.90821492927058770002e-10;
+    private const double RoundMagic = 6755399441055744.0; // 1.5 * 2^52
+
+    /// <summary>
+    /// exp(d) * 2^shift for d &lt;= 0 (d = -inf gives 0), shift in [0, 64], relative error about 1 ulp of double with
+    /// <paramref name="fullPrecision"/> (degree-13 Taylor on |r| &lt;= ln2/2) or 2^-36 without (degree 10), which is
+    /// ample for float32 outputs. Two power-of-two factors keep results down to the subnormal range right.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Exp<TV>(TV d, bool fullPrecision, double shift) where TV : struct, IDVec<TV>
+        => Exp(d, fullPrecision, shift, out _);
+
+    /// <summary>As <see cref="Exp{TV}(TV, bool, double)"/>, also returning the rounding error of the result in
+    /// <paramref name="low"/> (result + low = 2^n (1 + expm1(r)) to about 0.3 ulp), for double-double sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Exp<TV>(TV d, bool fullPrecision, double shift, out TV low) where TV : struct, IDVec<TV>
+    {
+        // Below -800 the result (even pre-scaled by 2^64) rounds to 0; the clamp keeps n in Pow2Halves' range.
+        d = TV.Max(d, TV.Splat(-800.0));
+        TV k = TV.Fma(d, TV.Splat(Log2E), TV.Splat(RoundMagic));
+        TV n = k - TV.Splat(RoundMagic);
+        TV r = TV.Fma(n, TV.Splat(-Ln2Hi), d);
+        r = TV.Fma(n, TV.Splat(-Ln2Lo), r);
+        TV p;
+        if (fullPrecision)
+        {
+            p = TV.Fma(TV.Splat(1.0 / 6227020800), r, TV.Splat(1.0 / 479001600));
+            p = TV.Fma(p, r, TV.Splat(1.0 / 39916800));
+            p = TV.Fma(p, r, TV.Splat(1.0 / 3628800));
+            p = TV.Fma(p, r, TV.Splat(1.0 / 362880));
+            p = TV.Fma(p, r, TV.Splat(1.0 / 40320));
+        }
+        else
+        {
+            p = TV.Fma(TV.Splat(1.0 / 3628800), r, TV.Splat(1.0 / 362880));
+            p = TV.Fma(p, r, TV.Splat(1.0 / 40320));
+        }
+        p = TV.Fma(p, r, TV.Splat(1.0 / 5040));
+        p = TV.Fma(p, r, TV.Splat(1.0 / 720));
+        p = TV.Fma(p, r, TV.Splat(1.0 / 120));
+        p = TV.Fma(p, r, TV.Splat(1.0 / 24));
+        p = TV.Fma(p, r, TV.Splat(1.0 / 6));
+        p = TV.Fma(p, r, TV.Splat(0.5));
+        // exp(r) = 1 + m, m = r + r^2 p' (|m| < 0.42); 1 + m is split exactly into a double and its rounding error.
+        TV m = TV.Fma(p, r * r, r);
+        TV one = TV.Splat(1.0);
+        TV hi = m + one;
+        TV lo = m - (hi - one);
+        // n in [-1076, 0]: split the scaling so both factors are normal numbers.
+        TV f1 = TV.Pow2Halves(k, (long)shift, out TV f2);
+        low = lo * f1 * f2;
+        return hi * f1 * f2;
+    }
+}

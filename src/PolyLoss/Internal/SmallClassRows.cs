@@ -1,0 +1,177 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace PolyLoss.Internal;
+
+/// <summary>
+/// Integer-target Poly-1 rows with few classes (C &lt;= <see cref="MaxClasses"/>), float32, vectorized across rows:
+/// lane i of every vector belongs to row r0 + i, so the per-row work (log1p, divisions, the confident-row series)
+/// runs once per group of rows instead of once per row. Same formulas as <see cref="Rows.TargetFinish{TR}"/>.
+/// Lanes never mix, so a row's result depends only on its own data, not on its group, the thread split or the batch.
+/// </summary>
+internal static class SmallClassRows
+{
+    public const int MaxClasses = 16;
+    public const int Group = 8;
+
+    /// <summary>Handles rows [start, end); returns end.</summary>
+    public static int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
+        double eps, ReadOnlySpan<double> weights, int ignoreIndex, ReadOnlySpan<float> upstream, double scale,
+        Span<float> losses, Span<double> rowLosses, Span<float> grad) where TV : struct, IDVec<TV>
+    {
+        int w = TV.Count, c = numClasses;
+        Span<double> zt = stackalloc double[MaxClasses * 8]; // [k][lane]
+        Span<double> lane = stackalloc double[8];
+        Span<double> laneT = stackalloc double[8];
+        Span<double> laneScale = stackalloc double[8];
+        Span<double> outLoss = stackalloc double[8];
+        Span<double> outTop = stackalloc double[8];
+        Span<double> outPerS = stackalloc double[8];
+        Span<bool> special = stackalloc bool[8];
+        int r0 = start;
+        for (; r0 < end; r0 += w)
+        {
+            // A last, partial group repeats its first row in the spare lanes (outputs dropped): every row goes through
+            // the same lane arithmetic, so its result does not depend on how the batch was split.
+            int count = Math.Min(w, end - r0);
+            // Transpose the group into class-major double lanes; ignored rows get target 0 and are cleared below.
+            for (int i = 0; i < w; i++)
+            {
+                int r = i < count ? r0 + i : r0;
+                ReadOnlySpan<float> row = logits.Slice(r * c, c);
+                float mx = float.NegativeInfinity;
+                bool nan = false;
+                for (int k = 0; k < c; k++)
+                {
+                    float v = row[k];
+                    zt[k * w + i] = v;
+                    mx = Math.Max(mx, v);
+                    nan |= float.IsNaN(v);
+                }
+                // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases.
+                special[i] = nan || !float.IsFinite(mx);
+                int t = targets[r];
+                bool ignored = t == ignoreIndex;
+                laneT[i] = ignored ? 0 : t;
+                double u = upstream.IsEmpty ? scale : upstream[r];
+                laneScale[i] = ignored ? 0 : u * (weights.IsEmpty ? 1 : weights[t]);
+            }
+            ref double zr = ref MemoryMarshal.GetReference(zt);
+            TV m = TV.Load(ref zr);
+            for (int k = 1; k < c; k++) m = TV.Max(m, TV.Load(ref Unsafe.Add(ref zr, k * w)));
+            TV zero = TV.Splat(0), one = TV.Splat(1);
+            TV sum = zero, ties = TV.Splat(-1), ztarget = zero;
+            TV tv = TV.Load(ref MemoryMarshal.GetReference(laneT));
+            for (int k = 0; k < c; k++)
+            {
+                TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
+                TV isMax = TV.Equal(zk, m);
+                TV e = VMath.Exp(zk - m, fullPrecision: false, 0);
+                sum += TV.AndNot(e, isMax);
+                ties += TV.Select(isMax, one, zero);
+                ztarget = TV.Select(TV.Equal(tv, TV.Splat(k)), zk, ztarget);
+                TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k for the gradient
+            }
+            sum += ties;
+            Finish(sum, ztarget, m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
+            TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
+            TV.Store(ref MemoryMarshal.GetReference(outTop), top);
+            TV.Store(ref MemoryMarshal.GetReference(outPerS), perS);
+            for (int i = 0; i < count; i++)
+            {
+                int r = r0 + i;
+                bool ignored = targets[r] == ignoreIndex;
+                if (special[i] && !ignored)
+                {
+                    double sc = laneScale[i];
+                    double lr = Rows.Target<float, R64>(logits.Slice(r * c, c), targets[r], new ReadOnlySpan<double>(in eps),
+                        grad.IsEmpty ? default : grad.Slice(r * c, c), sc);
+                    if (!weights.IsEmpty) lr *= weights[targets[r]];
+                    if (!rowLosses.IsEmpty) rowLosses[r] = lr;
+                    else losses[r] = (float)lr;
+                    continue;
+                }
+                double l = ignored ? 0 : outLoss[i] * (weights.IsEmpty ? 1 : weights[targets[r]]);
+                if (!rowLosses.IsEmpty) rowLosses[r] = l;
+                else losses[r] = (float)l;
+                if (grad.IsEmpty) continue;
+                Span<float> g = grad.Slice(r * c, c);
+                if (ignored) { g.Clear(); continue; }
+                double ps = outPerS[i];
+                for (int k = 0; k < c; k++) g[k] = (float)(zt[k * w + i] * ps);
+                g[targets[r]] = (float)outTop[i];
+            }
+        }
+        return r0;
+    }
+
+    /// <summary>
+    /// Lane-wise <see cref="Rows.TargetFinish{TR}"/> for Poly-1 in double: loss, the true-class gradient -q (1 + eps p_t)
+    /// and perS = (1 + eps p_t) / S, all times the lane's scale (except the loss).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TV>(TV sum, TV zt, TV m, double eps, TV scale, out TV loss, out TV top, out TV perS)
+        where TV : struct, IDVec<TV>
+    {
+        TV zero = TV.Splat(0), one = TV.Splat(1), epsV = TV.Splat(eps);
+        TV anchor = TV.Equal(zt, m);
+        TV s = one + sum;
+        TV log1pT = Log1p(sum);
+        // Target is the maximum: q = T / S, p = 1 / S, loss = TopTerm.
+        TV qA = Div(sum, s), pA = Div(one, s);
+        TV direct = log1pT + epsV * qA;
+        TV lossA = direct;
+        if (eps >= -1)
+        {
+            // Confident rows (T <= 2/63): phi(T) + (1 + eps) q, phi = 2 s^2 / (1 + s) + 2 (s^3/3 + ... + s^13/13), s = T / (2 + T).
+            TV sv = Div(sum, sum + TV.Splat(2));
+            TV s2 = sv * sv;
+            TV series = TV.Fma(s2, TV.Splat(1.0 / 13), TV.Splat(1.0 / 11));
+            series = TV.Fma(series, s2, TV.Splat(1.0 / 9));
+            series = TV.Fma(series, s2, TV.Splat(1.0 / 7));
+            series = TV.Fma(series, s2, TV.Splat(1.0 / 5));
+            series = TV.Fma(series, s2, TV.Splat(1.0 / 3));
+            TV phi = Div(TV.Splat(2) * s2, one + sv) + TV.Splat(2) * sv * s2 * series;
+            TV confident = TV.Equal(TV.Max(sum, TV.Splat(RowMath.PhiThreshold)), TV.Splat(RowMath.PhiThreshold));
+            lossA = TV.Select(confident, TV.Fma(TV.Splat(1 + eps), qA, phi), direct);
+        }
+        // Target below the maximum: p = e_t / S (<= 1/2), q = 1 - p, loss = log1p(T) + (m - z_t) + eps q.
+        TV pB = Div(VMath.Exp(zt - m, fullPrecision: false, 0), s);
+        TV qB = one - pB;
+        TV lossB = log1pT + (m - zt) + epsV * qB;
+        loss = TV.Select(anchor, lossA, lossB);
+        TV p = TV.Select(anchor, pA, pB), q = TV.Select(anchor, qA, qB);
+        // 1 + eps p without cancellation: for -1 <= eps < 0 it is (1 + eps) + |eps| q.
+        TV factor = eps >= 0 || eps < -1 ? TV.Fma(epsV, p, one) : TV.Fma(zero - epsV, q, TV.Splat(1 + eps));
+        factor *= scale;
+        top = zero - q * factor;
+        perS = Div(factor, s);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Div<TV>(TV a, TV b) where TV : struct, IDVec<TV> => TV.Divide(a, b);
+
+    /// <summary>log(1 + x) for x &gt;= 0 in double lanes, relative error about 2^-45 (ample for float32 results):
+    /// u = 1 + x split as 2^k f with f in [sqrt(1/2), sqrt(2)), log f = 2 atanh((f - 1) / (f + 1)), plus the rounding
+    /// of 1 + x corrected to first order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Log1p<TV>(TV x) where TV : struct, IDVec<TV>
+    {
+        TV one = TV.Splat(1);
+        TV u = one + x;
+        TV corr = Div(x - (u - one), u);
+        TV k = TV.Exponent(u * TV.Splat(1.4142135623730951)); // f = u / 2^k lands in [sqrt(1/2), sqrt(2))
+        TV f = u * TV.Pow2Neg(k);
+        TV s = Div(f - one, f + one);
+        TV s2 = s * s;
+        TV poly = TV.Fma(s2, TV.Splat(1.0 / 15), TV.Splat(1.0 / 13));
+        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 11));
+        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 9));
+        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 7));
+        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 5));
+        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 3));
+        TV logf = TV.Splat(2) * TV.Fma(s * s2, poly, s);
+        return TV.Fma(k, TV.Splat(0.69314718055994530942), logf) + corr;
+    }
+}

@@ -1,0 +1,266 @@
+using PolyLoss.Internal;
+using PolyLoss.Tests.Reference;
+using Xunit.Abstractions;
+
+namespace PolyLoss.Tests;
+
+/// <summary>
+/// Every loss and gradient against the independent 200-bit reference, in ulps, on every kernel path this machine
+/// has (scalar, 128-, 256-, 512-bit). Bounds asserted here are the ones stated in the README and docs/accuracy.md.
+/// </summary>
+public class AccuracyTests(ITestOutputHelper output)
+{
+    // Largest errors seen per path, printed for docs/accuracy.md (dotnet test --logger "console;verbosity=detailed").
+    private readonly Dictionary<string, (double Loss, double Gradient)> _worst = new();
+
+    private void Record(string key, double loss, double gradient)
+    {
+        _worst.TryGetValue(key, out var w);
+        _worst[key] = (Math.Max(w.Loss, loss), Math.Max(w.Gradient, gradient));
+    }
+
+    private void Report(string test)
+    {
+        foreach (var (key, w) in _worst.OrderBy(p => p.Key))
+            output.WriteLine($"ACCURACY {test} {key}: max loss error {w.Loss:F3} ulp, max gradient error {w.Gradient:F3} ulp");
+    }
+
+    public const double FloatLossUlps = 1.0, DoubleLossUlps = 2.0, GradientUlps = 4.0;
+
+    internal static IEnumerable<KernelPath> Paths()
+    {
+        yield return KernelPath.Scalar;
+        if (V128.IsSupported) yield return KernelPath.V128;
+        if (V256.IsSupported) yield return KernelPath.V256;
+        if (V512.IsSupported) yield return KernelPath.V512;
+    }
+
+    internal static T WithPath<T>(KernelPath path, Func<T> f)
+    {
+        KernelPath saved = Engine.ForcedPath;
+        Engine.ForcedPath = path;
+        try { return f(); }
+        finally { Engine.ForcedPath = saved; }
+    }
+
+    public static TheoryData<int> ClassCounts => new() { 1, 2, 3, 7, 8, 15, 16, 17, 33, 1000 };
+
+    /// <summary>Rows at logit scales 0.1 to 100; half of them confident (target far above the rest).</summary>
+    private static (double[][] Rows, int[] Targets) MakeRows(int c, int seed)
+    {
+        var rng = new Random(seed);
+        int perScale = c >= 1000 ? 1 : 3;
+        var rows = new List<double[]>();
+        var targets = new List<int>();
+        foreach (double scale in new[] { 0.1, 3, 30, 100 })
+            for (int i = 0; i < 2 * perScale; i++)
+            {
+                var z = new double[c];
+                for (int k = 0; k < c; k++) z[k] = (rng.NextDouble() * 2 - 1) * scale;
+                int t = rng.Next(c);
+                // Confident rows: margins up to 38 keep eps = -1 losses (about T^2/2) inside the 200-bit reference's reach;
+                // larger margins are covered by Eps_minus_one_confident_predictions_keep_relative_accuracy.
+                if (i % 2 == 1 && c > 1)
+                    z[t] = z.Where((_, k) => k != t).Max() + Math.Min((1 + rng.NextDouble()) * Math.Max(scale, 8), 38);
+                rows.Add(z);
+                targets.Add(t);
+            }
+        return (rows.ToArray(), targets.ToArray());
+    }
+
+    [Theory, MemberData(nameof(ClassCounts))]
+    public void Integer_target_float32_losses_and_gradients_are_within_bounds(int c)
+    {
+        var (rows, targets) = MakeRows(c, 100 + c);
+        foreach (double eps in new[] { 2.0, -1.0, 0.0 })
+        {
+            float[][] zf = rows.Select(r => r.Select(v => (float)v).ToArray()).ToArray();
+            var exact = zf.Select((z, i) => Exact.PolyCrossEntropyWithGradients(z, targets[i], [eps])).ToArray();
+            float[] flat = zf.SelectMany(z => z).ToArray();
+            foreach (KernelPath path in Paths())
+            {
+                var loss = new float[rows.Length];
+                var grad = new float[flat.Length];
+                WithPath(path, () => { Poly.CrossEntropyWithGradient(flat, targets, loss, grad, c, (float)eps); return 0; });
+                var lossOnly = new float[rows.Length];
+                WithPath(path, () => { Poly.CrossEntropy(flat, targets, lossOnly, c, (float)eps); return 0; });
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    double e = Exact.UlpError(loss[r], exact[r].Loss);
+                    Assert.True(e <= FloatLossUlps, $"{path} C={c} eps={eps} row {r}: loss {loss[r]} is {e:F3} ulp from {exact[r].Loss}");
+                    Assert.Equal(loss[r], lossOnly[r]);
+                    double g = Exact.MaxUlpError(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
+                    Assert.True(g <= GradientUlps, $"{path} C={c} eps={eps} row {r}: gradient {g:F3} ulp");
+                    Record($"int-float32 {path}", e, g);
+                }
+            }
+        }
+        Report(c.ToString());
+    }
+
+    [Theory, MemberData(nameof(ClassCounts))]
+    public void Integer_target_float64_losses_and_gradients_are_within_bounds(int c)
+    {
+        var (rows, targets) = MakeRows(c, 200 + c);
+        foreach (double eps in new[] { 2.0, -1.0, 0.0 })
+        {
+            var exact = rows.Select((z, i) => Exact.PolyCrossEntropyWithGradients(z, targets[i], [eps])).ToArray();
+            double[] flat = rows.SelectMany(z => z).ToArray();
+            foreach (KernelPath path in Paths())
+            {
+                var loss = new double[rows.Length];
+                var grad = new double[flat.Length];
+                WithPath(path, () => { Poly.CrossEntropyWithGradient(flat, targets, loss, grad, c, eps); return 0; });
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    double e = Exact.UlpError(loss[r], exact[r].Loss);
+                    Assert.True(e <= DoubleLossUlps, $"{path} C={c} eps={eps} row {r}: loss {loss[r]:R} is {e:F3} ulp from {exact[r].Loss}");
+                    double g = Exact.MaxUlpError(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
+                    Assert.True(g <= GradientUlps, $"{path} C={c} eps={eps} row {r}: gradient {g:F3} ulp");
+                    Record($"int-float64 {path}", e, g);
+                }
+            }
+        }
+        Report(c.ToString());
+    }
+
+    /// <summary>Soft labels: random distributions, and labels equal to the model's own softmax (near the optimum,
+    /// where the gradient is a difference of nearly equal numbers).</summary>
+    private static double[][] MakeLabels(double[][] rows, int seed)
+    {
+        var rng = new Random(seed);
+        return rows.Select((z, i) =>
+        {
+            var y = new double[z.Length];
+            if (i % 2 == 0)
+            {
+                for (int k = 0; k < y.Length; k++) y[k] = rng.NextDouble();
+            }
+            else
+            {
+                double m = z.Max();
+                for (int k = 0; k < y.Length; k++) y[k] = Math.Exp(z[k] - m) * (1 + 1e-9 * rng.NextDouble());
+            }
+            double s = y.Sum();
+            for (int k = 0; k < y.Length; k++) y[k] /= s;
+            return y;
+        }).ToArray();
+    }
+
+    [Theory, MemberData(nameof(ClassCounts))]
+    public void Dense_float32_losses_and_gradients_are_within_bounds(int c)
+    {
+        var (rows, _) = MakeRows(c, 300 + c);
+        var labels = MakeLabels(rows, c);
+        float[][] zf = rows.Select(r => r.Select(v => (float)v).ToArray()).ToArray();
+        float[][] yf = labels.Select(r => r.Select(v => (float)v).ToArray()).ToArray();
+        foreach (double eps in new[] { 2.0, -1.0 })
+        {
+            var exact = zf.Select((z, i) => Exact.PolyCrossEntropyWithGradients(z, yf[i], [eps])).ToArray();
+            float[] flat = zf.SelectMany(z => z).ToArray(), flatY = yf.SelectMany(y => y).ToArray();
+            foreach (KernelPath path in Paths())
+            {
+                var loss = new float[rows.Length];
+                var grad = new float[flat.Length];
+                var gradY = new float[flat.Length];
+                WithPath(path, () => { Poly.CrossEntropyWithGradient(flat, flatY, loss, grad, c, new PolyLossOptions { Epsilon = eps }, default, gradY); return 0; });
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    double e = Exact.UlpError(loss[r], exact[r].Loss);
+                    Assert.True(e <= FloatLossUlps, $"{path} C={c} eps={eps} row {r}: loss {loss[r]} is {e:F3} ulp from {exact[r].Loss}");
+                    double g = Exact.MaxUlpErrorRelativeToRowMax(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
+                    Assert.True(g <= GradientUlps, $"{path} C={c} eps={eps} row {r}: gradient {g:F3} ulp of the row max");
+                    double gy = Exact.MaxUlpErrorRelativeToRowMax(gradY.AsSpan(r * c, c), exact[r].LabelsGradient);
+                    Assert.True(gy <= GradientUlps, $"{path} C={c} eps={eps} row {r}: labels gradient {gy:F3} ulp of the row max");
+                    Record($"dense-float32 {path}", e, Math.Max(g, gy));
+                }
+            }
+        }
+        Report(c.ToString());
+    }
+
+    [Theory, MemberData(nameof(ClassCounts))]
+    public void Dense_float64_losses_and_gradients_are_within_bounds(int c)
+    {
+        var (rows, _) = MakeRows(c, 400 + c);
+        var labels = MakeLabels(rows, c + 1);
+        foreach (double eps in new[] { 2.0, -1.0 })
+        {
+            var exact = rows.Select((z, i) => Exact.PolyCrossEntropyWithGradients(z, labels[i], [eps])).ToArray();
+            double[] flat = rows.SelectMany(z => z).ToArray(), flatY = labels.SelectMany(y => y).ToArray();
+            foreach (KernelPath path in Paths())
+            {
+                var loss = new double[rows.Length];
+                var grad = new double[flat.Length];
+                WithPath(path, () => { Poly.CrossEntropyWithGradient(flat, flatY, loss, grad, c, eps); return 0; });
+                for (int r = 0; r < rows.Length; r++)
+                {
+                    double e = Exact.UlpError(loss[r], exact[r].Loss);
+                    Assert.True(e <= DoubleLossUlps, $"{path} C={c} eps={eps} row {r}: loss {loss[r]:R} is {e:F3} ulp from {exact[r].Loss}");
+                    double g = Exact.MaxUlpErrorRelativeToRowMax(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
+                    Assert.True(g <= GradientUlps, $"{path} C={c} eps={eps} row {r}: gradient {g:F3} ulp of the row max");
+                    Record($"dense-float64 {path}", e, g);
+                }
+            }
+        }
+        Report(c.ToString());
+    }
+
+    /// <summary>Reference without cancellation for target t and eps = -1: T = sum_{k != t} exp(z_k - z_t) (t the maximum),
+    /// q = T / (1 + T), L = sum_{n >= 2} q^n / n, g_t = -q^2, g_j = p_j q.</summary>
+    private static (BigFloat Loss, BigFloat[] Gradient) SeriesReference(double[] z, int t)
+    {
+        BigFloat sum = 0;
+        var e = new BigFloat[z.Length];
+        for (int k = 0; k < z.Length; k++)
+        {
+            e[k] = k == t ? 1 : BigMath.Exp(BigFloat.FromDouble(z[k]) - BigFloat.FromDouble(z[t]));
+            if (k != t) sum += e[k];
+        }
+        BigFloat s = sum + 1;
+        BigFloat q = sum / s;
+        BigFloat loss = 0, pow = q;
+        for (int n = 2; n < 400; n++)
+        {
+            pow *= q;
+            BigFloat term = pow / n;
+            loss += term;
+            if (term.ToDouble() < loss.ToDouble() * 1e-70) break;
+        }
+        var g = new BigFloat[z.Length];
+        for (int j = 0; j < z.Length; j++) g[j] = j == t ? -(q * q) : e[j] / s * q;
+        return (loss, g);
+    }
+
+    [Theory]
+    [InlineData(4.0)]
+    [InlineData(12.0)]
+    [InlineData(25.0)]
+    [InlineData(40.0)]
+    [InlineData(300.0)]
+    public void Eps_minus_one_confident_predictions_keep_relative_accuracy(double margin)
+    {
+        // L = -log pt - (1 - pt) is tiny here; naive evaluation returns rounding noise.
+        double[] z = [margin, 0.5, -1, 0.25, -3, 1.5, 0, -0.75, 0.1];
+        const int t = 0;
+        float[] zf = z.Select(v => (float)v).ToArray();
+        var exactF = SeriesReference(zf.Select(v => (double)v).ToArray(), t);
+        var exactD = SeriesReference(z, t);
+        foreach (KernelPath path in Paths())
+        {
+            var lf = new float[1]; var gf = new float[z.Length];
+            var ld = new double[1]; var gd = new double[z.Length];
+            WithPath(path, () => { Poly.CrossEntropyWithGradient(zf, [t], lf, gf, z.Length, -1f); return 0; });
+            WithPath(path, () => { Poly.CrossEntropyWithGradient(z, [t], ld, gd, z.Length, -1.0); return 0; });
+            Assert.True(Exact.UlpError(lf[0], exactF.Loss) <= FloatLossUlps, $"{path} float loss {lf[0]} vs {exactF.Loss}");
+            Assert.True(Exact.UlpError(ld[0], exactD.Loss) <= DoubleLossUlps, $"{path} double loss {ld[0]:R} vs {exactD.Loss}");
+            Assert.True(Exact.MaxUlpError(gf, exactF.Gradient) <= GradientUlps, $"{path} float gradient");
+            Assert.True(Exact.MaxUlpError(gd, exactD.Gradient) <= GradientUlps, $"{path} double gradient");
+            // The same rows through dense one-hot labels.
+            var y = new double[z.Length]; y[t] = 1;
+            WithPath(path, () => { Poly.CrossEntropyWithGradient(z, y, ld, gd, z.Length, -1.0); return 0; });
+            Assert.True(Exact.UlpError(ld[0], exactD.Loss) <= DoubleLossUlps, $"{path} dense double loss {ld[0]:R} vs {exactD.Loss}");
+            Assert.True(Exact.MaxUlpError(gd, exactD.Gradient) <= GradientUlps, $"{path} dense one-hot gradient, element-wise");
+        }
+    }
+}
