@@ -6,7 +6,9 @@ using BenchmarkDotNet.Running;
 namespace PolyLoss.Benchmarks;
 
 /// <summary>
-/// A ratio of this row's mean to another row's mean in the same summary:
+/// A ratio of this row's median to another row's median in the same summary (medians: on a shared, loaded machine
+/// a few slow iterations move the mean a lot):
+/// <c>xBound</c> = time / the bound's time (same case and category: Bound_Read for Fwd, Bound_ReadWrite for FwdBwd);
 /// <c>xLib</c> = time / this library's time (same case, same category: Poly for Fwd, Poly_Grad for FwdBwd);
 /// <c>xF32</c> = time / the same method's time on the float32 twin of the case (float64 rows only).
 /// </summary>
@@ -21,10 +23,13 @@ public sealed class RelativeColumn : IColumn
         _reference = reference;
     }
 
-    public static readonly RelativeColumn XLib = new("xLib", "Mean / mean of this library (Poly or Poly_Grad) on the same case and category; LibTorch rows: the speedup of this library",
+    public static readonly RelativeColumn XBound = new("xBound", "Median / median of the bound (Bound_Read or Bound_ReadWrite) on the same case and category",
+        (c, m) => (c, Names.Bound(Names.Category(m))));
+
+    public static readonly RelativeColumn XLib = new("xLib", "Median / median of this library (Poly or Poly_Grad) on the same case and category; LibTorch rows: the speedup of this library",
         (c, m) => (c, Names.Library(Names.Category(m))));
 
-    public static readonly RelativeColumn XF32 = new("xF32", "Mean of a float64 case / mean of the same method on the float32 case of the same shape",
+    public static readonly RelativeColumn XF32 = new("xF32", "Median of a float64 case / median of the same method on the float32 case of the same shape",
         (c, m) => c.Double ? (c.AsFloat32, m) : null);
 
     public string Id => "PolyLoss." + ColumnName;
@@ -32,7 +37,7 @@ public sealed class RelativeColumn : IColumn
     public string Legend { get; }
     public bool AlwaysShow => true;
     public ColumnCategory Category => ColumnCategory.Custom;
-    public int PriorityInCategory => ColumnName == "xLib" ? 0 : 1;
+    public int PriorityInCategory => ColumnName switch { "xBound" => 0, "xLib" => 1, _ => 2 };
     public bool IsNumeric => true;
     public UnitType UnitType => UnitType.Dimensionless;
     public bool IsAvailable(Summary summary) => true;
@@ -44,14 +49,14 @@ public sealed class RelativeColumn : IColumn
         if (benchmarkCase.Parameters["Case"] is not Case c) return "?";
         var reference = _reference(c, benchmarkCase.Descriptor.WorkloadMethod.Name);
         if (reference is null) return "-";
-        double? mine = Mean(summary, benchmarkCase);
+        double? mine = Median(summary, benchmarkCase);
         var other = summary.BenchmarksCases.FirstOrDefault(b =>
             b.Descriptor.WorkloadMethod.Name == reference.Value.Method && b.Parameters["Case"]?.ToString() == reference.Value.Case.ToString());
-        double? theirs = other is null ? null : Mean(summary, other);
+        double? theirs = other is null ? null : Median(summary, other);
         return mine is double x && theirs is double y && y > 0 ? (x / y).ToString(x / y >= 100 ? "0" : "0.00", CultureInfo.InvariantCulture) : "n/a";
     }
 
-    public static double? Mean(Summary summary, BenchmarkCase b) => summary[b]?.ResultStatistics?.Mean;
+    public static double? Median(Summary summary, BenchmarkCase b) => summary[b]?.ResultStatistics?.Median;
 
     public override string ToString() => ColumnName;
 }

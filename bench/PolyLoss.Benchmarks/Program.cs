@@ -29,7 +29,7 @@ var job = Job.Default
 // The suite's job, unless a job is chosen on the command line (e.g. --job Dry to check the harness).
 bool jobGiven = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 var config = ManualConfig.Create(DefaultConfig.Instance)
-    .AddColumn(RelativeColumn.XLib, RelativeColumn.XF32)
+    .AddColumn(RelativeColumn.XBound, RelativeColumn.XLib, RelativeColumn.XF32)
     .HideColumns(Column.Error, Column.AllocRatio)
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value));
 
@@ -41,12 +41,12 @@ var times = new Dictionary<(string, string), double>();
 foreach (var summary in summaries)
     foreach (var report in summary.Reports)
         if (report.ResultStatistics is { } stats && report.BenchmarkCase.Parameters["Case"] is Case c)
-            times[(c.ToString(), report.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = stats.Mean;
+            times[(c.ToString(), report.BenchmarkCase.Descriptor.WorkloadMethod.Name)] = stats.Median;
 if (times.Count > 0)
 {
     string table = Targets.ToMarkdown(Targets.Evaluate((c, m) => times.TryGetValue((c, m), out double v) ? v : null));
     Console.WriteLine();
-    Console.WriteLine("Targets (issue 4):");
+    Console.WriteLine("Targets (issue 4), from the medians:");
     Console.WriteLine(table);
     string dir = summaries.FirstOrDefault()?.ResultsDirectoryPath ?? ".";
     Directory.CreateDirectory(dir);

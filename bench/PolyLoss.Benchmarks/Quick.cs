@@ -16,6 +16,7 @@ public static class Quick
         bool torch = true;
         var cases = new List<Case>();
         string[]? methods = null;
+        bool exact = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,8 +25,10 @@ public static class Quick
                 case "--no-torch": torch = false; break;
                 case "--case": cases.Add(Case.Parse(args[++i])); break;
                 case "--methods": methods = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
+                case "--exact": exact = true; break;
                 case "-h" or "--help":
-                    Console.WriteLine("quick [--time SECONDS_PER_CASE (1)] [--no-torch] [--case \"4096x1000 int f32\"]... [--methods Poly,Poly_Grad,...]");
+                    Console.WriteLine("quick [--time SECONDS_PER_CASE (1)] [--no-torch] [--case \"4096x1000 int f32\"]... [--methods Poly,Poly_Grad,...] [--exact]");
+                    Console.WriteLine("  --exact: only the listed methods (by default the bounds and the library are added, for the ratios)");
                     Console.WriteLine("cases: " + string.Join(" | ", Case.All()));
                     Console.WriteLine("methods: " + string.Join(",", Names.Forward.Concat(Names.ForwardBackward)));
                     return 0;
@@ -36,8 +39,9 @@ public static class Quick
         var all = Names.Forward.Concat(Names.ForwardBackward).ToArray();
         var selected = (methods ?? all).Where(m => torch || !Names.IsTorch(m)).ToList();
         // The ratios need the bounds and the library.
-        foreach (var m in new[] { Names.BoundRead, Names.Poly, Names.BoundReadWrite, Names.PolyGrad })
-            if (!selected.Contains(m)) selected.Add(m);
+        if (!exact)
+            foreach (var m in new[] { Names.BoundRead, Names.Poly, Names.BoundReadWrite, Names.PolyGrad })
+                if (!selected.Contains(m)) selected.Add(m);
         selected = all.Where(selected.Contains).ToList();
 
         var results = new Dictionary<(string Case, string Method), double>();
@@ -73,11 +77,13 @@ public static class Quick
             }
             for (int k = 0; k < ops.Length; k++)
             {
-                results[(c.ToString(), ops[k].Method)] = Median(samples[k]);
+                var key = (c.ToString(), ops[k].Method);
+                results[key] = Median(samples[k]);
                 // Managed bytes allocated per call on all threads (the library's worker thread included).
                 long before = GC.GetTotalAllocatedBytes(precise: true);
                 ops[k].Op();
-                allocs[(c.ToString(), ops[k].Method)] = GC.GetTotalAllocatedBytes(precise: true) - before;
+                long after = GC.GetTotalAllocatedBytes(precise: true);
+                allocs[key] = after - before;
             }
         }
 
