@@ -6,7 +6,8 @@ public static partial class Poly
 {
     /// <summary>
     /// Poly-1 / Poly-N cross entropy for integer targets with PyTorch-style options: class weights (the row loss is
-    /// multiplied by <c>Weight[t]</c>), <c>IgnoreIndex</c> (loss 0, excluded from the mean), label smoothing (targets
+    /// multiplied by <c>Weight[t]</c>; with label smoothing it is <c>sum_k w_k y_k [-log p_k + ...]</c> over the smoothed
+    /// labels, PyTorch's meaning), <c>IgnoreIndex</c> (loss 0, excluded from the mean), label smoothing (targets
     /// become (1 - s) one_hot(t) + s / C, used in both the cross entropy and the polynomial term) and reduction.
     /// </summary>
     /// <param name="logits">Logits, <c>[rows, numClasses]</c> row-major.</param>

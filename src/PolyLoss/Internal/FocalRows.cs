@@ -139,7 +139,8 @@ internal static class FocalRows
         double m = double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
         if (!double.IsFinite(m)) return Softmax<TIn, TR>(z, t, alphaT, eps, gamma, grad, scale);
         double zt = double.CreateTruncating(z[t]);
-        TR others = VRows.SumExp<TIn, TR, TV>(z, m, grad);
+        // Powers of 1 - p_t (gamma > 0) amplify the float-lane exp's error; gamma = 0 is cross entropy and shares its kernel.
+        TR others = VRows.SumExp<TIn, TR, TV>(z, m, grad, floatLanes: gamma == 0);
         double loss = SoftmaxFinish(zt, m, zt == m, others, alphaT, eps, gamma, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
         {

@@ -6,7 +6,9 @@ namespace PolyLoss.Internal;
 /// </summary>
 internal static unsafe class RowParallel
 {
-    /// <summary>Below this many elements (rows * classes) a call stays on the calling thread; measured in bench/.</summary>
+    /// <summary>Below this many elements (rows * classes) a call stays on the calling thread. Measured on the 2-core
+    /// development machine (float32, integer targets): at 32K elements two threads take 0.52x (512 x 64) to 0.63x
+    /// (8192 x 4) the one-thread time, at 64K elements 0.46x; one thread needs about 29 us for 32K elements.</summary>
     public const long MinElementsForParallel = 1L << 15;
 
     private static readonly object Gate = new();

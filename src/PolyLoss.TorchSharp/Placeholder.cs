@@ -1,4 +1,0 @@
-namespace PolyLoss.TorchSharp;
-
-/// <summary>Placeholder until the TorchSharp integration lands.</summary>
-internal static class Placeholder { }
