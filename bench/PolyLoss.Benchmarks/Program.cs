@@ -29,6 +29,7 @@ var job = Job.Default
 // The suite's job, unless a job is chosen on the command line (e.g. --job Dry to check the harness).
 bool jobGiven = args.Any(a => a is "--job" or "-j" || a.StartsWith("--job=", StringComparison.Ordinal));
 var config = ManualConfig.Create(DefaultConfig.Instance)
+    .AddColumn(StatisticColumn.Median)
     .AddColumn(RelativeColumn.XBound, RelativeColumn.XLib, RelativeColumn.XF32)
     .HideColumns(Column.Error, Column.AllocRatio)
     .WithSummaryStyle(SummaryStyle.Default.WithRatioStyle(RatioStyle.Value));
