@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace PolyLoss.Benchmarks;
 
@@ -8,10 +9,18 @@ namespace PolyLoss.Benchmarks;
 /// noise hits all of them alike), median per method, then the ratio table and the targets. For iterating on kernels;
 /// the numbers for the record come from the BenchmarkDotNet run.
 /// </summary>
-public static class Quick
+public static partial class Quick
 {
+    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
+
     public static int Run(string[] args)
     {
+        // LibTorch's OpenMP threads spin after every parallel region (GNU OpenMP's default wait policy) and take a core
+        // from whatever runs next in the process: here the method timed after a LibTorch one. PASSIVE makes them sleep.
+        // Must reach the native environment before LibTorch loads (Environment.SetEnvironmentVariable does not on Unix).
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is null && !OperatingSystem.IsWindows())
+            SetEnv("OMP_WAIT_POLICY", "PASSIVE", 0);
         double seconds = 1.0;
         bool torch = true;
         var cases = new List<Case>();
@@ -61,7 +70,7 @@ public static class Quick
                 var sw = Stopwatch.StartNew();
                 ops[k].Op();
                 double t = sw.Elapsed.TotalSeconds;
-                reps[k] = (int)Math.Clamp(Math.Ceiling(0.002 / Math.Max(t, 1e-9)), 1, 10000); // >= ~2 ms per sample
+                reps[k] = (int)Math.Clamp(Math.Ceiling(0.005 / Math.Max(t, 1e-9)), 1, 10000); // >= ~5 ms per sample
             }
             var budget = Stopwatch.StartNew();
             for (int round = 0; round < 5 || budget.Elapsed.TotalSeconds < seconds; round++)
@@ -70,6 +79,9 @@ public static class Quick
                 for (int j = 0; j < ops.Length; j++)
                 {
                     int k = (j + round) % ops.Length; // rotate the order each round
+                    // One untimed call first, so that a sample sees the method's data in cache and the worker threads
+                    // awake, as back-to-back calls do (the BenchmarkDotNet regime), not the previous method's leftovers.
+                    ops[k].Op();
                     var sw = Stopwatch.StartNew();
                     for (int i = 0; i < reps[k]; i++) ops[k].Op();
                     samples[k].Add(sw.Elapsed.TotalNanoseconds / reps[k]);
