@@ -227,8 +227,7 @@ internal static class VRows
         int a = TensorPrimitives.IndexOfMax(z); // first maximum; a NaN's index when there is one
         double m = double.CreateTruncating(z[a]);
         bool wantGrad = !grad.IsEmpty || !labelGrad.IsEmpty;
-        // Float64 gradients near the optimum need double-double probabilities: the scalar kernel has them.
-        if (!double.IsFinite(m) || (wantGrad && typeof(TR) == typeof(R128)))
+        if (!double.IsFinite(m))
             return Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, smoothing, n), c, grad, scale,
                 labelGrad, weights, 1 - smoothing);
 
@@ -330,7 +329,11 @@ internal static class VRows
         if (wantGrad)
         {
             if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); labelGrad.Fill(TIn.NaN); return loss; }
-            DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
+            if (typeof(TR) == typeof(R128))
+                // Float64: probabilities near the optimum need double-double; DenseGradient64 does those elements so.
+                Rows.DenseGradient64(z, new DenseLabels<TIn>(y, weights, smoothing, n), st, sums.Others, scale, grad, labelGrad, weights, keep);
+            else
+                DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
         }
         return loss;
     }
