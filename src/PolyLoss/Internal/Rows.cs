@@ -193,9 +193,7 @@ internal static class Rows
                 else
                 {
                     TR pj = TR.ExpShifted(zj, m) * perS;
-                    double yj = y[j];
-                    g = yj == 0 ? pj * st.B : pj * st.B - TR.From(yj) * (one + st.Slope * pj);
-                    gy = (st.Log1pT + TR.Gap(m, zj)) + st.Slope * (one - pj);
+                    g = DenseElement(pj, y[j], zj, st, out gy);
                 }
                 if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * sc));
                 if (!labelGrad.IsEmpty)
@@ -206,6 +204,17 @@ internal static class Rows
             }
         }
         return loss;
+    }
+
+    /// <summary>Gradient element j != a of the dense row: dL/dz_j = p_j B - y_j (1 + E p_j) (one subtraction of
+    /// non-negative parts) and, in <paramref name="labelGradient"/>, dL/dy_j = -log p_j + E (1 - p_j).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TR DenseElement<TR>(TR pj, double yj, double zj, in DenseState<TR> st, out TR labelGradient)
+        where TR : struct, IReal<TR>
+    {
+        TR one = TR.From(1);
+        labelGradient = (st.Log1pT + TR.Gap(st.M, zj)) + st.Slope * (one - pj);
+        return yj == 0 ? pj * st.B : pj * st.B - TR.From(yj) * (one + st.Slope * pj);
     }
 
     [ThreadStatic] private static double[]? _parts;
@@ -262,25 +271,12 @@ internal static class Rows
             TR pj = default;
             double zj = double.CreateTruncating(z[j]);
             if (redoG || redoGy) pj = TR.ExpShifted(zj, m) * perSd;
+            TR g = default, gy = default;
+            if (redoG || redoGy) g = DenseElement(pj, y[j], zj, st, out gy);
             if (!grad.IsEmpty)
-            {
-                if (redoG)
-                {
-                    double yj = y[j];
-                    TR g = yj == 0 ? pj * st.B : pj * st.B - TR.From(yj) * (one + st.Slope * pj);
-                    grad[j] = TIn.CreateTruncating(TR.ToDouble(g * TR.From(scale)));
-                }
-                else grad[j] = TIn.CreateTruncating(double.CreateTruncating(grad[j]) * scale);
-            }
+                grad[j] = TIn.CreateTruncating(redoG ? TR.ToDouble(g * TR.From(scale)) : double.CreateTruncating(grad[j]) * scale);
             if (!labelGrad.IsEmpty)
-            {
-                if (redoGy)
-                {
-                    TR gy = (st.Log1pT + TR.Gap(m, zj)) + st.Slope * (one - pj);
-                    labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
-                }
-                else labelGrad[j] = TIn.CreateTruncating(double.CreateTruncating(labelGrad[j]) * ls);
-            }
+                labelGrad[j] = TIn.CreateTruncating(redoGy ? TR.ToDouble(gy * TR.From(ls)) : double.CreateTruncating(labelGrad[j]) * ls);
         }
     }
 

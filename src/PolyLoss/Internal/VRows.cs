@@ -7,8 +7,9 @@ namespace PolyLoss.Internal;
 
 /// <summary>
 /// Vectorized row kernels: the same statistics and finishing code as <see cref="Rows"/>, with the exponential sum
-/// done in SIMD. Float inputs run in double lanes with an exp accurate to 2^-36; double inputs carry the rounding
-/// error of z - m (TwoSum) into a full-precision exp and accumulate in double-double lanes.
+/// done in SIMD. Float inputs evaluate exp in float lanes (<see cref="FMath"/>) and sum in double lanes, except where
+/// the focal loss asks for the 2^-36 double-lane exp; double inputs carry the rounding error of z - m (TwoSum) into a
+/// full-precision exp and accumulate in double-double lanes.
 /// Rows whose maximum is not finite (NaN, infinities) are left to the scalar kernel, which defines those cases.
 /// </summary>
 internal static class VRows
@@ -90,14 +91,7 @@ internal static class VRows
 
         double ties = -1;
         for (int k = 0; k < w; k++) ties += TV.Lane(eq, k);
-        if (!dd)
-        {
-            double s = 0;
-            for (int k = 0; k < w; k++) s += TV.Lane(hi, k);
-            return TR.From(s * Unshift + ties);
-        }
-        DoubleDouble total = SumLanes(hi, lo, Unshift) + ties;
-        return Unsafe.As<DoubleDouble, TR>(ref total);
+        return Reduce<TR, TV>(hi, lo, Unshift, ties);
     }
 
     /// <summary>Float32 rows: <see cref="SumExp{TIn, TR, TV}"/> with exp in float lanes (<see cref="FMath.Exp"/>) and
@@ -106,38 +100,28 @@ internal static class VRows
         where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
     {
         int n = z.Length, w = TF.Count;
-        TF mv = TF.Splat(m), one = TF.Splat(1f), zero = TF.Splat(0f), scaledOne = TF.Splat(18446744073709551616f); // 2^64
+        TF mv = TF.Splat(m);
         TD accLo = TD.Splat(0), accHi = TD.Splat(0);
-        TF ties = zero;
+        TF ties = TF.Splat(0f);
         bool storing = !store.IsEmpty;
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
         int i = 0;
         for (; i <= n - w; i += w)
         {
-            TF zv = TF.Load(ref Unsafe.Add(ref zr, i));
-            TF isMax = TF.Equal(zv, mv);
-            FMath.Exp<TF, TD>(zv, mv, isMax, (long)StoreShift, out TD lo, out TD hi);
-            accLo += lo;
-            accHi += hi;
-            ties += TF.Select(isMax, one, zero);
-            if (storing) TF.Store(ref Unsafe.Add(ref sr, i), TF.Select(isMax, scaledOne, TF.Narrow(lo, hi)));
+            TF e = FloatStep<TF, TD>(TF.Load(ref Unsafe.Add(ref zr, i)), mv, ref accLo, ref accHi, ref ties);
+            if (storing) TF.Store(ref Unsafe.Add(ref sr, i), e);
         }
         if (i < n)
         {
+            // Padding lanes are -inf: their exp is below 1e-300 before the 2^64 pre-scale, nothing after rounding.
             Span<float> buf = stackalloc float[TF.Count];
             buf.Fill(float.NegativeInfinity);
             z[i..].CopyTo(buf);
-            TF zv = TF.Load(ref MemoryMarshal.GetReference(buf));
-            TF isMax = TF.Equal(zv, mv);
-            FMath.Exp<TF, TD>(zv, mv, isMax, (long)StoreShift, out TD lo, out TD hi);
-            // Padding lanes are -inf: their exp is below 1e-300 before the 2^64 pre-scale, nothing after rounding.
-            accLo += lo;
-            accHi += hi;
-            ties += TF.Select(isMax, one, zero);
+            TF e = FloatStep<TF, TD>(TF.Load(ref MemoryMarshal.GetReference(buf)), mv, ref accLo, ref accHi, ref ties);
             if (storing)
             {
-                TF.Store(ref MemoryMarshal.GetReference(buf), TF.Select(isMax, scaledOne, TF.Narrow(lo, hi)));
+                TF.Store(ref MemoryMarshal.GetReference(buf), e);
                 buf[..(n - i)].CopyTo(store[i..]);
             }
         }
@@ -147,36 +131,51 @@ internal static class VRows
         return s * Unshift + (TF.Sum(ties) - 1);
     }
 
+    /// <summary>One vector of <see cref="FloatSumExp"/>: adds exp(z - m) * 2^64 of the non-maxima to the double sums and
+    /// counts the maxima; returns the values to store for the gradient (2^64 at the maxima).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TF FloatStep<TF, TD>(TF zv, TF mv, ref TD accLo, ref TD accHi, ref TF ties)
+        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
+    {
+        TF isMax = TF.Equal(zv, mv);
+        FMath.Exp<TF, TD>(zv, mv, isMax, (long)StoreShift, out TD lo, out TD hi);
+        accLo += lo;
+        accHi += hi;
+        ties += TF.Select(isMax, TF.Splat(1f), TF.Splat(0f));
+        return TF.Select(isMax, TF.Splat(18446744073709551616f), TF.Narrow(lo, hi)); // 2^64 = e^0 pre-scaled
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Step<TV>(TV zv, TV mv, TV one, bool full, ref TV hi, ref TV lo, ref TV eq, bool dd) where TV : struct, IDVec<TV>
     {
         TV isMax = TV.Equal(zv, mv);
-        TV d = zv - mv;
-        TV e;
-        if (full)
-        {
-            // TwoSum(z, -m): the rounding error of z - m, carried into exp as a factor (1 + dl).
-            TV bb = d - zv;
-            TV dl = (zv - (d - bb)) + (TV.Splat(0) - mv - bb);
-            dl = TV.Select(TV.Equal(d - d, TV.Splat(0)), dl, TV.Splat(0)); // -inf logits: no correction (and no NaN)
-            TV eh = VMath.Exp(d, fullPrecision: true, StoreShift, out TV el);
-            el = TV.Fma(eh, dl, el);
-            if (dd)
-            {
-                TV ch = TV.AndNot(eh, isMax), cl = TV.AndNot(el, isMax);
-                TV s = hi + ch;
-                TV bv = s - hi;
-                lo += ((hi - (s - bv)) + (ch - bv)) + cl;
-                hi = s;
-                eq += TV.Select(isMax, one, TV.Splat(0));
-                return eh + el;
-            }
-            e = eh + el;
-        }
-        else e = VMath.Exp(d, fullPrecision: false, StoreShift);
+        TV eh = ExpOfGap(zv, mv, full, StoreShift, out TV el);
         eq += TV.Select(isMax, one, TV.Splat(0));
-        hi += TV.AndNot(e, isMax);
-        return e;
+        Accumulate(ref hi, ref lo, TV.AndNot(eh, isMax), TV.AndNot(el, isMax), dd);
+        return eh + el;
+    }
+
+    /// <summary>
+    /// exp(z - m) * 2^shift in double lanes. With <paramref name="full"/> (float64 inputs): TwoSum(z, -m) keeps the
+    /// rounding error of z - m, carried into the full-precision exp as a factor (1 + dl), and <paramref name="low"/>
+    /// returns the result's rounding error for double-double sums; otherwise the 2^-36 exp and a zero low part.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpOfGap<TV>(TV zv, TV mv, bool full, double shift, out TV low) where TV : struct, IDVec<TV>
+    {
+        TV zero = TV.Splat(0);
+        TV d = zv - mv;
+        if (!full)
+        {
+            low = zero;
+            return VMath.Exp(d, fullPrecision: false, shift);
+        }
+        TV bb = d - zv;
+        TV dl = (zv - (d - bb)) + (zero - mv - bb);
+        dl = TV.Select(TV.Equal(d - d, zero), dl, zero); // -inf logits: no correction (and no NaN)
+        TV eh = VMath.Exp(d, fullPrecision: true, shift, out TV el);
+        low = TV.Fma(eh, dl, el);
+        return eh;
     }
 
     /// <summary>grad[j] = stored[j] * 2^-64 * factor, in double lanes (the factor's low part too, for double-double).</summary>
@@ -275,17 +274,7 @@ internal static class VRows
             }
             TV isA = TV.Equal(idx, av);
             TV skip = TV.Or(isA, TV.Equal(yv, zero)); // 0 * log 0 = 0: zero labels contribute nothing
-            TV d = zv - mv;
-            TV eh, el = zero;
-            if (full)
-            {
-                TV bb = d - zv;
-                TV dl = (zv - (d - bb)) + (zero - mv - bb);
-                dl = TV.Select(TV.Equal(d - d, zero), dl, zero);
-                eh = VMath.Exp(d, fullPrecision: true, 0, out el);
-                el = TV.Fma(eh, dl, el);
-            }
-            else eh = VMath.Exp(d, fullPrecision: false, 0);
+            TV eh = ExpOfGap(zv, mv, full, 0, out TV el);
             Accumulate(ref tH, ref tL, TV.AndNot(eh, isA), TV.AndNot(el, isA), dd);
             TV ym = TV.AndNot(yv, skip);
             Accumulate(ref yH, ref yL, ym, zero, dd);
@@ -469,15 +458,17 @@ internal static class VRows
         hi = s;
     }
 
-    private static TR Reduce<TR, TV>(TV hi, TV lo) where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    /// <summary>(sum of the lanes) * factor + addend, factor a power of two: in lane order in double, or exactly in
+    /// double-double (<see cref="SumLanes"/>) for <see cref="R128"/>.</summary>
+    private static TR Reduce<TR, TV>(TV hi, TV lo, double factor = 1, double addend = 0) where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
         if (typeof(TR) != typeof(R128))
         {
             double s = 0;
             for (int k = 0; k < TV.Count; k++) s += TV.Lane(hi, k);
-            return TR.From(s);
+            return TR.From(s * factor + addend);
         }
-        DoubleDouble total = SumLanes(hi, lo, 1.0);
+        DoubleDouble total = SumLanes(hi, lo, factor) + addend;
         return Unsafe.As<DoubleDouble, TR>(ref total);
     }
 
