@@ -36,8 +36,7 @@ internal static unsafe class RowParallel
             _body = body;
             _state = state;
             _rows = rows;
-            // Blocks start at multiples of 8 so row groups (SmallClassRows) never depend on the thread split.
-            _block = (Math.Max(1, rows / (threads * 8)) + 7) & ~7;
+            _block = Math.Max(1, rows / (threads * 8));
             _next = 0;
             _done!.Reset(threads - 1);
             for (int i = 0; i < threads - 1; i++) _workers![i].Start.Set();

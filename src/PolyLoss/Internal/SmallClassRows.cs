@@ -13,7 +13,6 @@ namespace PolyLoss.Internal;
 internal static class SmallClassRows
 {
     public const int MaxClasses = 16;
-    public const int Group = 8;
 
     /// <summary>Handles rows [start, end); returns end.</summary>
     public static int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
@@ -22,7 +21,6 @@ internal static class SmallClassRows
     {
         int w = TV.Count, c = numClasses;
         Span<double> zt = stackalloc double[MaxClasses * 8]; // [k][lane]
-        Span<double> lane = stackalloc double[8];
         Span<double> laneT = stackalloc double[8];
         Span<double> laneScale = stackalloc double[8];
         Span<double> outLoss = stackalloc double[8];
