@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -26,6 +27,8 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     static abstract TV Max(TV a, TV b);
     /// <summary>All-ones lanes where a == b.</summary>
     static abstract TV Equal(TV a, TV b);
+    /// <summary>All-ones lanes where a &lt; b.</summary>
+    static abstract TV LessThan(TV a, TV b);
     /// <summary>mask ? a : b, lane-wise.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
     static abstract TV AndNot(TV a, TV mask);
@@ -60,6 +63,7 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Fma(V512 a, V512 b, V512 c) => new(Vector512.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Max(V512 a, V512 b) => new(Vector512.MaxNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Equal(V512 a, V512 b) => new(Vector512.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 LessThan(V512 a, V512 b) => new(Vector512.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 m, V512 a, V512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 m) => new(Vector512.AndNot(a.V, m.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Or(V512 a, V512 b) => new(a.V | b.V);
@@ -95,6 +99,7 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Fma(V256 a, V256 b, V256 c) => new(Vector256.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Max(V256 a, V256 b) => new(Vector256.MaxNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Equal(V256 a, V256 b) => new(Vector256.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 LessThan(V256 a, V256 b) => new(Vector256.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 m, V256 a, V256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 m) => new(Vector256.AndNot(a.V, m.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Or(V256 a, V256 b) => new(a.V | b.V);
@@ -130,6 +135,7 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Fma(V128 a, V128 b, V128 c) => new(Vector128.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Max(V128 a, V128 b) => new(Vector128.MaxNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Equal(V128 a, V128 b) => new(Vector128.Equals(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 LessThan(V128 a, V128 b) => new(Vector128.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 m, V128 a, V128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 AndNot(V128 a, V128 m) => new(Vector128.AndNot(a.V, m.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Or(V128 a, V128 b) => new(a.V | b.V);
@@ -155,6 +161,57 @@ internal static class VMath
     private const double Ln2Hi = 6.93147180369123816490e-01; // fdlibm split: n * Ln2Hi is exact for |n| < 2^20
     private const double Ln2Lo = 1.90821492927058770002e-10;
     private const double RoundMagic = 6755399441055744.0; // 1.5 * 2^52
+
+    private const double TableMagic = 422212465065984.0; // 1.5 * 2^48: k = d log2(e) + TableMagic rounds to 1/16 units
+    private const double Ln2 = 0.69314718055994531;
+
+    /// <summary>The pre-scale of <see cref="ExpScaled{TV}"/>: float storage of its results cannot underflow.</summary>
+    public const double ScaledShift = 64;
+
+    /// <summary>
+    /// exp(d) * 2^64 for d &lt;= 0, the float32 kernels' exponential. On 512-bit lanes: d = (e + j/16) ln 2 + r with
+    /// |r| &lt;= ln2/32, a 16-entry table of 2^(j/16 + 64) (VPERMT2PD), exp(r) by a minimax cubic 1 + r + c2 r^2 + c3 r^3
+    /// (relative error below 1.6e-9 = 2^-29.2) or with <paramref name="precise"/> the degree-7 Taylor polynomial
+    /// (2^-59, so about 1 ulp of double in all), and VSCALEFPD by 2^e; 10-13 operations per 8 lanes. Other widths use
+    /// <see cref="Exp{TV}(TV, bool, double)"/> (2^-36, or 1 ulp with <paramref name="precise"/>).
+    /// Without <paramref name="clamp"/>, d must be finite and at least -9e13 (callers check the row's range); with it
+    /// -inf gives 0. NaN stays NaN either way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ExpScaled<TV>(TV d, bool clamp, bool precise) where TV : struct, IDVec<TV>
+    {
+        if (typeof(TV) != typeof(V512) || !Avx512F.IsSupported) return Exp(d, precise, ScaledShift);
+        Vector512<double> x = Unsafe.As<TV, V512>(ref d).V;
+        if (clamp) x = Vector512.MaxNative(Vector512.Create(-800.0), x); // MAXPD returns its second operand, so NaN stays
+        Vector512<double> k = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(TableMagic));
+        Vector512<double> e = k - Vector512.Create(TableMagic); // n / 16: multiple of 1/16, |e| < 2^47
+        Vector512<double> r = Vector512.FusedMultiplyAdd(e, Vector512.Create(-Ln2), x);
+        Vector512<double> w;
+        if (precise)
+        {
+            w = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 5040), Vector512.Create(1.0 / 720));
+            w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0 / 120));
+            w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0 / 24));
+            w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0 / 6));
+            w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(0.5));
+        }
+        else
+        {
+            // Minimax on [-ln2/32, ln2/32] for the relative error, 1 + r kept exact (Remez, 40-digit arithmetic).
+            w = Vector512.FusedMultiplyAdd(r, Vector512.Create(0.16666718460891253), Vector512.Create(0.5000161574502079));
+        }
+        w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0));
+        w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0));
+        // Table: 2^(j/16) * 2^64, j = the low 4 bits of k (PERMT2PD reads only those), to the last bit.
+        Vector512<double> t = Avx512F.PermuteVar8x64x2(
+            Vector512.Create(1.8446744073709552e+19, 1.9263451207323152e+19, 2.0116317054877282e+19, 2.100694249940579e+19,
+                2.1936999301089677e+19, 2.290823323525645e+19, 2.3922467369310646e+19, 2.498160548474641e+19),
+            k.AsInt64(),
+            Vector512.Create(2.6087635650665566e+19, 2.7242633955508777e+19, 2.8448768404004647e+19, 2.9708302986651435e+19,
+                3.102360192937013e+19, 3.239713413130576e+19, 3.3831477799106933e+19, 3.5329325286382477e+19));
+        Vector512<double> v = Avx512F.Scale(t * w, e); // times 2^floor(e); e's fraction is j/16, already in t
+        return Unsafe.As<Vector512<double>, TV>(ref v);
+    }
 
     /// <summary>
     /// exp(d) * 2^shift for d &lt;= 0 (d = -inf gives 0), shift in [0, 64], relative error about 1 ulp of double with

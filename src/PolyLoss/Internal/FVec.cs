@@ -1,187 +1,127 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
 /// <summary>
-/// A vector of floats twice as wide (in lanes) as the double vector <typeparamref name="TD"/>: the float32 kernels
-/// evaluate exp in float lanes and widen the result to double lanes for the sums.
+/// A float vector as wide (in bits) as the double vector of a kernel path: the float32 row scan (max, min, first
+/// index of the max) reads 2x as many lanes per instruction as the double-lane arithmetic that follows it.
 /// </summary>
-internal interface IFVec<TF, TD> where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
+internal interface IFVec<TF> where TF : struct, IFVec<TF>
 {
     static abstract int Count { get; }
     static abstract TF Splat(float x);
     static abstract TF Load(ref float src);
-    static abstract TF operator +(TF a, TF b);
-    static abstract TF operator -(TF a, TF b);
-    static abstract TF operator *(TF a, TF b);
-    static abstract TF Fma(TF a, TF b, TF c);
     static abstract TF Max(TF a, TF b);
-    static abstract TF Equal(TF a, TF b);
-    static abstract TF Select(TF mask, TF a, TF b);
-    /// <summary>Both halves as doubles.</summary>
-    static abstract void Widen(TF x, out TD lower, out TD upper);
-    /// <summary>(1 + em1) * 2^(n + shift) in double halves, n an integer in [-1022, 0] given both as a float (n) and as
-    /// k = n + 1.5 * 2^23 (its low mantissa bits hold n).</summary>
-    static abstract void ScaleExp(TF em1, TF n, TF k, long shift, out TD lower, out TD upper);
-    /// <summary>Both double halves rounded to floats.</summary>
-    static abstract TF Narrow(TD lower, TD upper);
-    static abstract void Store(ref float dst, TF v);
-    static abstract float Sum(TF v);
+    static abstract TF Min(TF a, TF b);
+    static abstract float MaxAcross(TF v);
+    static abstract float MinAcross(TF v);
+    /// <summary>Bit i set where lane i equals x.</summary>
+    static abstract uint EqualBits(TF v, float x);
 }
 
-internal readonly struct F512(Vector512<float> v) : IFVec<F512, V512>
+internal readonly struct F512(Vector512<float> v) : IFVec<F512>
 {
     public readonly Vector512<float> V = v;
     public static int Count => Vector512<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Splat(float x) => new(Vector512.Create(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Load(ref float src) => new(Vector512.LoadUnsafe(ref src));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator +(F512 a, F512 b) => new(a.V + b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator -(F512 a, F512 b) => new(a.V - b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator *(F512 a, F512 b) => new(a.V * b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Fma(F512 a, F512 b, F512 c) => new(Vector512.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Max(F512 a, F512 b) => new(Vector512.MaxNative(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Equal(F512 a, F512 b) => new(Vector512.Equals(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Select(F512 m, F512 a, F512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen(F512 x, out V512 lower, out V512 upper)
-    {
-        (Vector512<double> l, Vector512<double> u) = Vector512.Widen(x.V);
-        lower = new(l); upper = new(u);
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScaleExp(F512 em1, F512 nf, F512 k, long shift, out V512 lower, out V512 upper)
-    {
-        (Vector512<double> el, Vector512<double> eu) = Vector512.Widen(em1.V);
-        Vector512<double> one = Vector512<double>.One;
-        if (Avx512F.IsSupported)
-        {
-            // VSCALEFPD: x * 2^floor(n) in one instruction.
-            (Vector512<double> nl, Vector512<double> nu) = Vector512.Widen(nf.V + Vector512.Create((float)shift));
-            lower = new(Avx512F.Scale(el + one, nl));
-            upper = new(Avx512F.Scale(eu + one, nu));
-            return;
-        }
-        Vector512<int> n = k.V.AsInt32() - Vector512.Create(12582912f).AsInt32();
-        (Vector512<long> l, Vector512<long> u) = Vector512.Widen(n);
-        Vector512<long> bias = Vector512.Create(1023L + shift);
-        lower = new((el + one) * Vector512.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new((eu + one) * Vector512.ShiftLeft(u + bias, 52).AsDouble());
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Narrow(V512 lower, V512 upper) => new(Vector512.Narrow(lower.V, upper.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F512 v) => v.V.StoreUnsafe(ref dst);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(F512 v) => Vector512.Sum(v.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 Min(F512 a, F512 b) => new(Vector512.MinNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(F512 v) => F256.MaxAcross(new(Vector256.MaxNative(v.V.GetLower(), v.V.GetUpper())));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MinAcross(F512 v) => F256.MinAcross(new(Vector256.MinNative(v.V.GetLower(), v.V.GetUpper())));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F512 v, float x) => (uint)Vector512.Equals(v.V, Vector512.Create(x)).ExtractMostSignificantBits();
 }
 
-internal readonly struct F256(Vector256<float> v) : IFVec<F256, V256>
+internal readonly struct F256(Vector256<float> v) : IFVec<F256>
 {
     public readonly Vector256<float> V = v;
     public static int Count => Vector256<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Splat(float x) => new(Vector256.Create(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Load(ref float src) => new(Vector256.LoadUnsafe(ref src));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator +(F256 a, F256 b) => new(a.V + b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator -(F256 a, F256 b) => new(a.V - b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator *(F256 a, F256 b) => new(a.V * b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Fma(F256 a, F256 b, F256 c) => new(Vector256.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Max(F256 a, F256 b) => new(Vector256.MaxNative(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Equal(F256 a, F256 b) => new(Vector256.Equals(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Select(F256 m, F256 a, F256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen(F256 x, out V256 lower, out V256 upper)
-    {
-        (Vector256<double> l, Vector256<double> u) = Vector256.Widen(x.V);
-        lower = new(l); upper = new(u);
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScaleExp(F256 em1, F256 nf, F256 k, long shift, out V256 lower, out V256 upper)
-    {
-        (Vector256<double> el, Vector256<double> eu) = Vector256.Widen(em1.V);
-        Vector256<double> one = Vector256<double>.One;
-        Vector256<int> n = k.V.AsInt32() - Vector256.Create(12582912f).AsInt32();
-        (Vector256<long> l, Vector256<long> u) = Vector256.Widen(n);
-        Vector256<long> bias = Vector256.Create(1023L + shift);
-        lower = new((el + one) * Vector256.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new((eu + one) * Vector256.ShiftLeft(u + bias, 52).AsDouble());
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Narrow(V256 lower, V256 upper) => new(Vector256.Narrow(lower.V, upper.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F256 v) => v.V.StoreUnsafe(ref dst);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(F256 v) => Vector256.Sum(v.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 Min(F256 a, F256 b) => new(Vector256.MinNative(a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(F256 v) => F128.MaxAcross(new(Vector128.MaxNative(v.V.GetLower(), v.V.GetUpper())));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MinAcross(F256 v) => F128.MinAcross(new(Vector128.MinNative(v.V.GetLower(), v.V.GetUpper())));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F256 v, float x) => Vector256.Equals(v.V, Vector256.Create(x)).ExtractMostSignificantBits();
 }
 
-internal readonly struct F128(Vector128<float> v) : IFVec<F128, V128>
+internal readonly struct F128(Vector128<float> v) : IFVec<F128>
 {
     public readonly Vector128<float> V = v;
     public static int Count => Vector128<float>.Count;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Splat(float x) => new(Vector128.Create(x));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Load(ref float src) => new(Vector128.LoadUnsafe(ref src));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator +(F128 a, F128 b) => new(a.V + b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator -(F128 a, F128 b) => new(a.V - b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator *(F128 a, F128 b) => new(a.V * b.V);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Fma(F128 a, F128 b, F128 c) => new(Vector128.FusedMultiplyAdd(a.V, b.V, c.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Max(F128 a, F128 b) => new(Vector128.MaxNative(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Equal(F128 a, F128 b) => new(Vector128.Equals(a.V, b.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Select(F128 m, F128 a, F128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Min(F128 a, F128 b) => new(Vector128.MinNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Widen(F128 x, out V128 lower, out V128 upper)
-    {
-        (Vector128<double> l, Vector128<double> u) = Vector128.Widen(x.V);
-        lower = new(l); upper = new(u);
-    }
+    public static float MaxAcross(F128 v) => MathF.Max(MathF.Max(v.V[0], v.V[1]), MathF.Max(v.V[2], v.V[3]));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ScaleExp(F128 em1, F128 nf, F128 k, long shift, out V128 lower, out V128 upper)
-    {
-        (Vector128<double> el, Vector128<double> eu) = Vector128.Widen(em1.V);
-        Vector128<double> one = Vector128<double>.One;
-        Vector128<int> n = k.V.AsInt32() - Vector128.Create(12582912f).AsInt32();
-        (Vector128<long> l, Vector128<long> u) = Vector128.Widen(n);
-        Vector128<long> bias = Vector128.Create(1023L + shift);
-        lower = new((el + one) * Vector128.ShiftLeft(l + bias, 52).AsDouble());
-        upper = new((eu + one) * Vector128.ShiftLeft(u + bias, 52).AsDouble());
-    }
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Narrow(V128 lower, V128 upper) => new(Vector128.Narrow(lower.V, upper.V));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, F128 v) => v.V.StoreUnsafe(ref dst);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(F128 v) => Vector128.Sum(v.V);
+    public static float MinAcross(F128 v) => MathF.Min(MathF.Min(v.V[0], v.V[1]), MathF.Min(v.V[2], v.V[3]));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F128 v, float x) => Vector128.Equals(v.V, Vector128.Create(x)).ExtractMostSignificantBits();
 }
 
-/// <summary>exp in float lanes for float32 inputs, with the rounding error of z - m carried in.</summary>
-internal static class FMath
+/// <summary>The float32 row scan of the SIMD kernels.</summary>
+internal static class RowScan
 {
-    private const float Log2E = 1.44269504f;
-    private const float Ln2Hi = 0.693145752f;          // 0x3F317200: n * Ln2Hi is exact for |n| < 2^12
-    private const float Ln2Lo = 1.42860677e-06f;       // ln 2 - Ln2Hi
-    private const float Magic = 12582912f;             // 1.5 * 2^23
+    /// <summary>Beyond this spread (max - min) the table exponential must clamp its argument (see <see cref="VMath.ExpScaled{TV}"/>).</summary>
+    public const double MaxUnclampedSpread = 1e13;
 
     /// <summary>
-    /// exp(z - m) * 2^shift as two double halves, for float lanes with z &lt;= m (m finite). z - m is split exactly
-    /// (TwoSum) and its low part added to the reduced argument; exp(r) = 1 + expm1(r) with expm1 by a degree-7
-    /// polynomial in float (relative error about 2^-25 of the result), 1 + expm1 and the scaling done in double.
-    /// Lanes where <paramref name="drop"/> is set give 0. Arguments below -708 give about 3e-308 (0 after rounding to float).
+    /// The row's maximum, its first index and whether the exponentials need the clamped form (a spread above
+    /// <see cref="MaxUnclampedSpread"/>, infinities or NaN). Max and min are order-free, so the overlapping last
+    /// vector is harmless and every width gives the same answer. A NaN may or may not reach the maximum (the
+    /// hardware max drops it in some lanes); either way it reaches the exponential sum, which makes the row NaN.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Exp<TF, TD>(TF z, TF m, TF drop, long shift, out TD lower, out TD upper)
-        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
+    public static float MaxArg<TV>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TV : struct, IDVec<TV>
+        => typeof(TV) == typeof(V512) ? Scan<F512>(z, out argMax, out clamp)
+        : typeof(TV) == typeof(V256) ? Scan<F256>(z, out argMax, out clamp)
+        : Scan<F128>(z, out argMax, out clamp);
+
+    private static float Scan<TF>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TF : struct, IFVec<TF>
     {
-        TF zero = TF.Splat(0);
-        TF d = z - m;
-        TF bb = d - z;
-        TF dl = (z - (d - bb)) + (zero - m - bb);
-        // Below -708 the result is ~0 anyway: clamp, and drop the correction, which for such lanes can be huge
-        // (z = -1e30 next to m = 1e8 leaves dl = -1e8) or NaN (z = -inf).
-        TF clamped = TF.Max(d, TF.Splat(-708f));
-        dl = TF.Select(TF.Equal(clamped, d), dl, zero);
-        d = clamped;
-        TF k = TF.Fma(d, TF.Splat(Log2E), TF.Splat(Magic));
-        TF n = k - TF.Splat(Magic);
-        TF r = TF.Fma(n, TF.Splat(-Ln2Hi), d);
-        r = TF.Fma(n, TF.Splat(-Ln2Lo), r) + dl;
-        TF p = TF.Fma(TF.Splat(1f / 5040), r, TF.Splat(1f / 720));
-        p = TF.Fma(p, r, TF.Splat(1f / 120));
-        p = TF.Fma(p, r, TF.Splat(1f / 24));
-        p = TF.Fma(p, r, TF.Splat(1f / 6));
-        p = TF.Fma(p, r, TF.Splat(0.5f));
-        TF em1 = TF.Fma(p, r * r, r);
-        em1 = TF.Select(drop, TF.Splat(-1f), em1); // 1 + (-1) = 0
-        TF.ScaleExp(em1, n, k, shift, out lower, out upper);
+        int n = z.Length, w = TF.Count;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        float max, min;
+        if (n < w)
+        {
+            max = min = z[0];
+            for (int k = 1; k < n; k++) { max = MathF.Max(max, z[k]); min = MathF.Min(min, z[k]); }
+        }
+        else
+        {
+            TF hi0 = TF.Load(ref zr), lo0 = hi0, hi1 = hi0, lo1 = hi0;
+            int i = 0;
+            for (; i <= n - 2 * w; i += 2 * w)
+            {
+                TF a = TF.Load(ref Unsafe.Add(ref zr, i)), b = TF.Load(ref Unsafe.Add(ref zr, i + w));
+                hi0 = TF.Max(hi0, a); lo0 = TF.Min(lo0, a);
+                hi1 = TF.Max(hi1, b); lo1 = TF.Min(lo1, b);
+            }
+            TF last = TF.Load(ref Unsafe.Add(ref zr, n - w)); // covers the rest (at most 2w - 1 elements) with the next line
+            if (i < n - w) { TF c = TF.Load(ref Unsafe.Add(ref zr, i)); hi0 = TF.Max(hi0, c); lo0 = TF.Min(lo0, c); }
+            hi1 = TF.Max(hi1, last); lo1 = TF.Min(lo1, last);
+            max = TF.MaxAcross(TF.Max(hi0, hi1));
+            min = TF.MinAcross(TF.Min(lo0, lo1));
+        }
+        argMax = IndexOf<TF>(z, max);
+        clamp = !((double)max - min <= MaxUnclampedSpread); // also NaN and infinities
+        return max;
+    }
+
+    /// <summary>First index of x in z (x is an element of z), or 0 when there is none (a NaN maximum).</summary>
+    private static int IndexOf<TF>(ReadOnlySpan<float> z, float x) where TF : struct, IFVec<TF>
+    {
+        int n = z.Length, w = TF.Count, i = 0;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        for (; i <= n - w; i += w)
+        {
+            uint bits = TF.EqualBits(TF.Load(ref Unsafe.Add(ref zr, i)), x);
+            if (bits != 0) return i + System.Numerics.BitOperations.TrailingZeroCount(bits);
+        }
+        for (; i < n; i++)
+            if (z[i] == x) return i;
+        return 0;
     }
 }

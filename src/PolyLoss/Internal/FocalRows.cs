@@ -136,11 +136,10 @@ internal static class FocalRows
     public static double SoftmaxV<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, double alphaT, double eps, double gamma, Span<TIn> grad, TR scale)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
-        double m = double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
-        if (!double.IsFinite(m)) return Softmax<TIn, TR>(z, t, alphaT, eps, gamma, grad, scale);
+        // Powers of 1 - p_t (gamma > 0) amplify the exponential's error: the precise form; gamma = 0 is cross entropy's kernel.
+        if (!VRows.Stats<TIn, TR, TV>(z, grad, precise: gamma != 0, out double m, out TR others))
+            return Softmax<TIn, TR>(z, t, alphaT, eps, gamma, grad, scale);
         double zt = double.CreateTruncating(z[t]);
-        // Powers of 1 - p_t (gamma > 0) amplify the float-lane exp's error; gamma = 0 is cross entropy and shares its kernel.
-        TR others = VRows.SumExp<TIn, TR, TV>(z, m, grad, floatLanes: gamma == 0);
         double loss = SoftmaxFinish(zt, m, zt == m, others, alphaT, eps, gamma, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
         {

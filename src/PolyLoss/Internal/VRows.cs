@@ -7,31 +7,24 @@ namespace PolyLoss.Internal;
 
 /// <summary>
 /// Vectorized row kernels: the same statistics and finishing code as <see cref="Rows"/>, with the exponential sum
-/// done in SIMD. Float inputs evaluate exp in float lanes (<see cref="FMath"/>) and sum in double lanes, except where
-/// the focal loss asks for the 2^-36 double-lane exp; double inputs carry the rounding error of z - m (TwoSum) into a
-/// full-precision exp and accumulate in double-double lanes.
+/// done in SIMD. Float inputs are widened to double lanes, take the table exponential (<see cref="VMath.ExpScaled{TV}"/>)
+/// and sum in double; double inputs carry the rounding error of z - m (TwoSum) into a full-precision exp and accumulate
+/// in double-double lanes.
 /// Rows whose maximum is not finite (NaN, infinities) are left to the scalar kernel, which defines those cases.
 /// </summary>
 internal static class VRows
 {
     // Exponentials are stored pre-scaled by 2^64 in the gradient buffer so float storage cannot underflow them.
-    private const double StoreShift = 64;
+    private const double StoreShift = VMath.ScaledShift;
     private const double Unshift = 5.421010862427522e-20; // 2^-64
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static double Max<TIn>(ReadOnlySpan<TIn> z) where TIn : unmanaged, IFloatingPointIeee754<TIn>
-        => double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
 
     /// <summary>Integer target row; same contract as <see cref="Rows.Target{TIn, TR}"/>.</summary>
     public static double Target<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, ReadOnlySpan<double> c, Span<TIn> grad, double scale)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
-        double m = Max(z);
-        if (!double.IsFinite(m)) return Rows.Target<TIn, TR>(z, t, c, grad, scale);
+        if (!Stats<TIn, TR, TV>(z, grad, precise: false, out double m, out TR others)) return Rows.Target<TIn, TR>(z, t, c, grad, scale);
         double zt = double.CreateTruncating(z[t]);
-
-        TR others = SumExp<TIn, TR, TV>(z, m, grad);
-        // SumExp counted every exp(z_k - m) with z_k < m and the number of maxima; the anchor is one maximum.
+        // T sums every class but one maximum (the anchor); with z_t = m the target can be that one.
         double loss = Rows.TargetFinish(zt, m, zt == m, others, c, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
         {
@@ -42,24 +35,113 @@ internal static class VRows
     }
 
     /// <summary>
-    /// T = sum of exp(z_k - m) over k with z_k != m, plus (number of k with z_k = m) - 1; i.e. the sum over every class
-    /// but one maximum. When <paramref name="store"/> is not empty, exp(z_k - m) * 2^64 is written there.
+    /// The row statistics: m = max z and T = the sum of exp(z_k - m) over every class but one maximum. When
+    /// <paramref name="store"/> is not empty, exp(z_k - m) * 2^64 is written there (2^64 at the maxima). Returns false,
+    /// computing nothing, when m is not finite (NaN, infinities): the scalar kernels define those rows.
     /// </summary>
-    /// <remarks><paramref name="floatLanes"/>: float32 rows evaluate exp in float lanes (relative error about 2^-25 per
-    /// term, twice the throughput), enough for the cross-entropy losses (within 1 ulp) but not for losses that raise
-    /// 1 - p_t to a power (focal), which pass false and get the 2^-36 double-lane exp.</remarks>
-    public static TR SumExp<TIn, TR, TV>(ReadOnlySpan<TIn> z, double m, Span<TIn> store, bool floatLanes = true)
+    /// <remarks>Float32 rows: exp by <see cref="VMath.ExpScaled{TV}"/> in double lanes (2^-29 per term, or about 1 ulp of
+    /// double with <paramref name="precise"/>, which the focal loss asks for: it raises 1 - p_t to a power), sums in double.
+    /// Float64 rows: TwoSum(z, -m) carried into a full-precision exp, double-double sums.</remarks>
+    public static bool Stats<TIn, TR, TV>(ReadOnlySpan<TIn> z, Span<TIn> store, bool precise, out double m, out TR others)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
-        if (typeof(TIn) == typeof(float) && floatLanes)
+        if (typeof(TIn) == typeof(float))
         {
             ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z);
             Span<float> sf = MemoryMarshal.Cast<TIn, float>(store);
-            double t = typeof(TV) == typeof(V512) ? FloatSumExp<F512, V512>(zf, (float)m, sf)
-                : typeof(TV) == typeof(V256) ? FloatSumExp<F256, V256>(zf, (float)m, sf)
-                : FloatSumExp<F128, V128>(zf, (float)m, sf);
-            return TR.From(t);
+            float mf = RowScan.MaxArg<TV>(zf, out int a, out bool clamp);
+            m = mf;
+            if (!float.IsFinite(mf)) { others = default; return false; }
+            double t = (clamp, precise) switch
+            {
+                (false, false) => FloatSumExp<TV, No, No>(zf, mf, a, sf),
+                (true, false) => FloatSumExp<TV, Yes, No>(zf, mf, a, sf),
+                (false, true) => FloatSumExp<TV, No, Yes>(zf, mf, a, sf),
+                _ => FloatSumExp<TV, Yes, Yes>(zf, mf, a, sf),
+            };
+            others = TR.From(t);
+            return true;
         }
+        m = double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
+        if (!double.IsFinite(m)) { others = default; return false; }
+        others = DoubleSumExp<TIn, TR, TV>(z, m, store);
+        return true;
+    }
+
+    /// <summary>Compile-time flags for the float32 loop (<see cref="FloatSumExp"/>).</summary>
+    private struct Yes;
+    private struct No;
+
+    /// <summary>
+    /// Float32 rows: T = the sum of exp(z_k - m) over k != a (a = first index of the maximum; other maxima add exp(0) = 1,
+    /// and then T &gt;= 1 so their rounding does not matter), in double lanes, two accumulators. The vector holding a
+    /// and the last, overlapping vector drop lanes by index; a row shorter than a vector goes through a padded copy.
+    /// </summary>
+    private static double FloatSumExp<TV, TClamp, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+        where TV : struct, IDVec<TV>
+    {
+        bool clamp = typeof(TClamp) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
+        int n = z.Length, w = TV.Count, full = n - n % w, va = a - a % w;
+        TV mv = TV.Splat(m), acc0 = TV.Splat(0), acc1 = acc0;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
+        int i = 0;
+        for (; i <= full - 2 * w; i += 2 * w)
+        {
+            TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
+            TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
+            if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1); }
+            if (i == va) e0 = DropLane(e0, a - i);
+            else if (i + w == va) e1 = DropLane(e1, a - i - w);
+            acc0 += e0;
+            acc1 += e1;
+        }
+        if (i < full)
+        {
+            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, i), e);
+            acc0 += i == va ? DropLane(e, a - i) : e;
+        }
+        if (full < n)
+        {
+            if (n >= w)
+            {
+                // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
+                int s = n - w;
+                TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, s)) - mv, clamp, precise);
+                if (storing) TV.Store(ref Unsafe.Add(ref sr, s), e);
+                acc1 += TV.AndNot(e, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s))));
+            }
+            else
+            {
+                // Padding lanes are -inf: exp gives 0 (clamped form).
+                Span<float> buf = stackalloc float[TV.Count];
+                buf.Fill(float.NegativeInfinity);
+                z.CopyTo(buf);
+                TV e = VMath.ExpScaled(TV.Load(ref MemoryMarshal.GetReference(buf)) - mv, clamp: true, precise);
+                if (storing)
+                {
+                    TV.Store(ref MemoryMarshal.GetReference(buf), e);
+                    buf[..n].CopyTo(store);
+                }
+                acc1 += DropLane(e, a);
+            }
+        }
+        return Reduce<R64, TV>(acc0 + acc1, default, Unshift).V;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV DropLane<TV>(TV e, int lane) where TV : struct, IDVec<TV> => TV.AndNot(e, TV.Equal(TV.Indices, TV.Splat(lane)));
+
+    /// <summary>
+    /// Float64 rows: T = sum of exp(z_k - m) over k with z_k != m, plus (number of k with z_k = m) - 1; i.e. the sum
+    /// over every class but one maximum, in double-double lanes. When <paramref name="store"/> is not empty,
+    /// exp(z_k - m) * 2^64 is written there.
+    /// </summary>
+    private static TR DoubleSumExp<TIn, TR, TV>(ReadOnlySpan<TIn> z, double m, Span<TIn> store)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
         bool dd = typeof(TR) == typeof(R128);
         bool full = typeof(TIn) == typeof(double);
         int n = z.Length, w = TV.Count;
@@ -92,57 +174,6 @@ internal static class VRows
         double ties = -1;
         for (int k = 0; k < w; k++) ties += TV.Lane(eq, k);
         return Reduce<TR, TV>(hi, lo, Unshift, ties);
-    }
-
-    /// <summary>Float32 rows: <see cref="SumExp{TIn, TR, TV}"/> with exp in float lanes (<see cref="FMath.Exp"/>) and
-    /// the sums in double lanes.</summary>
-    private static double FloatSumExp<TF, TD>(ReadOnlySpan<float> z, float m, Span<float> store)
-        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
-    {
-        int n = z.Length, w = TF.Count;
-        TF mv = TF.Splat(m);
-        TD accLo = TD.Splat(0), accHi = TD.Splat(0);
-        TF ties = TF.Splat(0f);
-        bool storing = !store.IsEmpty;
-        ref float zr = ref MemoryMarshal.GetReference(z);
-        ref float sr = ref MemoryMarshal.GetReference(store);
-        int i = 0;
-        for (; i <= n - w; i += w)
-        {
-            TF e = FloatStep<TF, TD>(TF.Load(ref Unsafe.Add(ref zr, i)), mv, ref accLo, ref accHi, ref ties);
-            if (storing) TF.Store(ref Unsafe.Add(ref sr, i), e);
-        }
-        if (i < n)
-        {
-            // Padding lanes are -inf: their exp is below 1e-300 before the 2^64 pre-scale, nothing after rounding.
-            Span<float> buf = stackalloc float[TF.Count];
-            buf.Fill(float.NegativeInfinity);
-            z[i..].CopyTo(buf);
-            TF e = FloatStep<TF, TD>(TF.Load(ref MemoryMarshal.GetReference(buf)), mv, ref accLo, ref accHi, ref ties);
-            if (storing)
-            {
-                TF.Store(ref MemoryMarshal.GetReference(buf), e);
-                buf[..(n - i)].CopyTo(store[i..]);
-            }
-        }
-        double s = 0;
-        for (int k = 0; k < TD.Count; k++) s += TD.Lane(accLo, k);
-        for (int k = 0; k < TD.Count; k++) s += TD.Lane(accHi, k);
-        return s * Unshift + (TF.Sum(ties) - 1);
-    }
-
-    /// <summary>One vector of <see cref="FloatSumExp"/>: adds exp(z - m) * 2^64 of the non-maxima to the double sums and
-    /// counts the maxima; returns the values to store for the gradient (2^64 at the maxima).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TF FloatStep<TF, TD>(TF zv, TF mv, ref TD accLo, ref TD accHi, ref TF ties)
-        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
-    {
-        TF isMax = TF.Equal(zv, mv);
-        FMath.Exp<TF, TD>(zv, mv, isMax, (long)StoreShift, out TD lo, out TD hi);
-        accLo += lo;
-        accHi += hi;
-        ties += TF.Select(isMax, TF.Splat(1f), TF.Splat(0f));
-        return TF.Select(isMax, TF.Splat(18446744073709551616f), TF.Narrow(lo, hi)); // 2^64 = e^0 pre-scaled
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -222,22 +253,21 @@ internal static class VRows
         ReadOnlySpan<double> c, Span<TIn> grad, double scale, Span<TIn> labelGrad)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
-        int n = z.Length;
-        int a = TensorPrimitives.IndexOfMax(z); // first maximum; a NaN's index when there is one
-        double m = double.CreateTruncating(z[a]);
-        bool wantGrad = !grad.IsEmpty || !labelGrad.IsEmpty;
+        int n = z.Length, a;
+        double m;
+        bool clamp = true;
+        if (typeof(TIn) == typeof(float)) m = RowScan.MaxArg<TV>(MemoryMarshal.Cast<TIn, float>(z), out a, out clamp);
+        else m = double.CreateTruncating(z[a = TensorPrimitives.IndexOfMax(z)]); // first maximum; a NaN's index when there is one
         if (!double.IsFinite(m))
             return Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, smoothing, n), c, grad, scale,
                 labelGrad, weights, 1 - smoothing);
 
         if (typeof(TIn) == typeof(float))
         {
-            // Float32: exp in float lanes, sums in double lanes (see FloatDenseSums); the gradient pass below keeps the
-            // full-precision double-lane exp, which soft labels near the optimum need.
+            // Float32: the table exp in double lanes, sums in double (see FloatDenseSums); the gradient pass below uses
+            // its precise form, which soft labels near the optimum need.
             ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z), yf = MemoryMarshal.Cast<TIn, float>(y);
-            var fs = typeof(TV) == typeof(V512) ? FloatDenseSums<F512, V512>(zf, yf, weights, smoothing, (float)m, a)
-                : typeof(TV) == typeof(V256) ? FloatDenseSums<F256, V256>(zf, yf, weights, smoothing, (float)m, a)
-                : FloatDenseSums<F128, V128>(zf, yf, weights, smoothing, (float)m, a);
+            var fs = clamp ? FloatDenseSums<TV, Yes>(zf, yf, weights, smoothing, m, a) : FloatDenseSums<TV, No>(zf, yf, weights, smoothing, m, a);
             return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad,
                 new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a);
         }
@@ -328,32 +358,29 @@ internal static class VRows
     }
 
     /// <summary>Float32 dense row sums over k != a: T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k), Q = sum y_k e_k
-    /// (zero labels skipped), with effective labels y = w (keep y + s/C); exp in float lanes, everything else in double.</summary>
-    private static (double T, double Y, double D, double Q) FloatDenseSums<TF, TD>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
-        ReadOnlySpan<double> weights, double smoothing, float m, int a)
-        where TF : struct, IFVec<TF, TD> where TD : struct, IDVec<TD>
+    /// (zero labels skipped), with effective labels y = w (keep y + s/C); the table exp (<see cref="VMath.ExpScaled{TV}"/>),
+    /// everything in double lanes.</summary>
+    private static (double T, double Y, double D, double Q) FloatDenseSums<TV, TClamp>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
+        ReadOnlySpan<double> weights, double smoothing, double m, int a)
+        where TV : struct, IDVec<TV>
     {
-        int n = z.Length, w = TF.Count, h = TD.Count;
+        bool clamp = typeof(TClamp) == typeof(Yes);
+        int n = z.Length, w = TV.Count;
         double keep = 1 - smoothing, add = smoothing / n;
-        TF mf = TF.Splat(m);
-        TD zero = TD.Splat(0), md = TD.Splat(m), ad = TD.Splat(a), kv = TD.Splat(keep), addv = TD.Splat(add);
-        TD t = zero, ys = zero, ds = zero, qs = zero;
-        Span<float> zBuf = stackalloc float[TF.Count], yBuf = stackalloc float[TF.Count];
-        Span<double> wBuf = stackalloc double[TF.Count];
+        TV zero = TV.Splat(0), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
+        TV t = zero, ys = zero, ds = zero, qs = zero;
+        Span<float> zBuf = stackalloc float[TV.Count], yBuf = stackalloc float[TV.Count];
+        Span<double> wBuf = stackalloc double[TV.Count];
         bool weighted = !weights.IsEmpty;
         for (int i = 0; i < n; i += w)
         {
-            TF zv, yv;
-            TD wl = TD.Splat(1), wu = wl;
+            TV zv, yv, e, wv = TV.Splat(1);
             if (i <= n - w)
             {
-                zv = TF.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
-                yv = TF.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
-                if (weighted)
-                {
-                    wl = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
-                    wu = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i + h));
-                }
+                zv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
+                yv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
+                if (weighted) wv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
+                e = VMath.ExpScaled(zv - mv, clamp, precise: false);
             }
             else
             {
@@ -362,31 +389,26 @@ internal static class VRows
                 z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
                 if (weighted) weights[i..].CopyTo(wBuf);
                 else wBuf[..(n - i)].Fill(1.0);
-                zv = TF.Load(ref MemoryMarshal.GetReference(zBuf));
-                yv = TF.Load(ref MemoryMarshal.GetReference(yBuf));
-                wl = TD.Load(ref MemoryMarshal.GetReference(wBuf));
-                wu = TD.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(wBuf), h));
+                zv = TV.Load(ref MemoryMarshal.GetReference(zBuf));
+                yv = TV.Load(ref MemoryMarshal.GetReference(yBuf));
+                wv = TV.Load(ref MemoryMarshal.GetReference(wBuf));
+                e = VMath.ExpScaled(zv - mv, clamp: true, precise: false);
             }
-            TD idxL = TD.Indices + TD.Splat(i), idxU = idxL + TD.Splat(h);
-            TD isAL = TD.Equal(idxL, ad), isAU = TD.Equal(idxU, ad);
-            FMath.Exp<TF, TD>(zv, mf, TF.Splat(0), 0, out TD eL, out TD eU);
-            t += TD.AndNot(eL, isAL) + TD.AndNot(eU, isAU);
-            TF.Widen(yv, out TD yL, out TD yU);
-            TF.Widen(zv, out TD zL, out TD zU);
-            yL = TD.Fma(yL, kv, addv) * wl;
-            yU = TD.Fma(yU, kv, addv) * wu;
-            TD skipL = TD.Or(isAL, TD.Equal(yL, zero)), skipU = TD.Or(isAU, TD.Equal(yU, zero));
-            TD ymL = TD.AndNot(yL, skipL), ymU = TD.AndNot(yU, skipU);
-            ys += ymL + ymU;
-            ds += TD.AndNot(ymL * (md - zL), skipL) + TD.AndNot(ymU * (md - zU), skipU); // 0 * inf lanes cleared
-            qs = TD.Fma(ymL, eL, TD.Fma(ymU, eU, qs));
+            TV isA = TV.Equal(TV.Indices + TV.Splat(i), av);
+            t += TV.AndNot(e, isA);
+            yv = TV.Fma(yv, kv, addv) * wv;
+            TV skip = TV.Or(isA, TV.Equal(yv, zero));
+            TV ym = TV.AndNot(yv, skip);
+            ys += ym;
+            ds += TV.AndNot(ym * (mv - zv), skip); // 0 * inf lanes cleared
+            qs = TV.Fma(ym, e, qs);
         }
         double ts = 0, yt = 0, dt = 0, qt = 0;
-        for (int k = 0; k < h; k++)
+        for (int k = 0; k < w; k++)
         {
-            ts += TD.Lane(t, k); yt += TD.Lane(ys, k); dt += TD.Lane(ds, k); qt += TD.Lane(qs, k);
+            ts += TV.Lane(t, k); yt += TV.Lane(ys, k); dt += TV.Lane(ds, k); qt += TV.Lane(qs, k);
         }
-        return (ts, yt, dt, qt);
+        return (ts * Unshift, yt, dt, qt * Unshift);
     }
 
     /// <summary>Float32 dense gradients: probabilities from a full-precision exp in double lanes (so labels close to p
@@ -398,7 +420,7 @@ internal static class VRows
     {
         int n = z.Length, w = TV.Count, a = st.A;
         double keep = 1 - smoothing, add = smoothing / n;
-        double perS = 1 / TR.ToDouble(st.S), b = TR.ToDouble(st.B), slope = TR.ToDouble(st.Slope), log1pT = TR.ToDouble(st.Log1pT);
+        double perS = Unshift / TR.ToDouble(st.S), b = TR.ToDouble(st.B), slope = TR.ToDouble(st.Slope), log1pT = TR.ToDouble(st.Log1pT);
         TV mv = TV.Splat(st.M), one = TV.Splat(1.0), ps = TV.Splat(perS), bv = TV.Splat(b), ev = TV.Splat(slope), lv = TV.Splat(log1pT);
         TV sc = TV.Splat(scale), lsc = TV.Splat(scale * keep), kv = TV.Splat(keep), addv = TV.Splat(add);
         Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count], gBuf = stackalloc TIn[TV.Count], gyBuf = stackalloc TIn[TV.Count];
@@ -422,7 +444,7 @@ internal static class VRows
                 if (!weights.IsEmpty) { weights[i..].CopyTo(wBuf); wv = TV.Load(ref MemoryMarshal.GetReference(wBuf)); }
             }
             TV ye = TV.Fma(yv, kv, addv) * wv;
-            TV p = VMath.Exp(zv - mv, fullPrecision: true, 0) * ps;
+            TV p = VMath.ExpScaled(zv - mv, clamp: true, precise: true) * ps;
             TV g = p * bv - ye * TV.Fma(ev, p, one);
             TV gy = (lv + (mv - zv)) + ev * (one - p);
             if (whole)
