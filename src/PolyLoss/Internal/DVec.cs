@@ -44,6 +44,8 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     /// </summary>
     static abstract TV Pow2Halves(TV k, long shift, out TV second);
     static abstract double Lane(TV v, int i);
+    /// <summary>The sum of the lanes (a fixed order per width).</summary>
+    static abstract double Sum(TV v);
 }
 
 internal readonly struct V512(Vector512<double> v) : IDVec<V512>
@@ -54,9 +56,17 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Splat(double x) => new(Vector512.Create(x));
     public static V512 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512.Create(0.0, 1, 2, 3, 4, 5, 6, 7)); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref double src) => new(Vector512.LoadUnsafe(ref src));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Load(ref float src) => new(Vector512.WidenLower(Vector512.Create(Vector256.LoadUnsafe(ref src), Vector256<float>.Zero)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 Load(ref float src) => Avx512F.IsSupported
+        ? new(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref src))) // one VCVTPS2PD from memory
+        : new(Vector512.WidenLower(Vector512.Create(Vector256.LoadUnsafe(ref src), Vector256<float>.Zero)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double dst, V512 v) => v.V.StoreUnsafe(ref dst);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, V512 v) => Vector512.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(ref float dst, V512 v)
+    {
+        if (Avx512F.IsSupported) Avx512F.ConvertToVector256Single(v.V).StoreUnsafe(ref dst);
+        else Vector512.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator +(V512 a, V512 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator -(V512 a, V512 b) => new(a.V - b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 operator *(V512 a, V512 b) => new(a.V * b.V);
@@ -80,6 +90,7 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
         return new(Vector512.ShiftLeft(n1 + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V512 v, int i) => v.V.GetElement(i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(V512 v) => Vector512.Sum(v.V);
 }
 
 internal readonly struct V256(Vector256<double> v) : IDVec<V256>
@@ -90,9 +101,17 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Splat(double x) => new(Vector256.Create(x));
     public static V256 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256.Create(0.0, 1, 2, 3)); }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref double src) => new(Vector256.LoadUnsafe(ref src));
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Load(ref float src) => new(Vector256.WidenLower(Vector256.Create(Vector128.LoadUnsafe(ref src), Vector128<float>.Zero)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 Load(ref float src) => Avx.IsSupported
+        ? new(Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref src)))
+        : new(Vector256.WidenLower(Vector256.Create(Vector128.LoadUnsafe(ref src), Vector128<float>.Zero)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref double dst, V256 v) => v.V.StoreUnsafe(ref dst);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Store(ref float dst, V256 v) => Vector256.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(ref float dst, V256 v)
+    {
+        if (Avx.IsSupported) Avx.ConvertToVector128Single(v.V).StoreUnsafe(ref dst);
+        else Vector256.Narrow(v.V, v.V).GetLower().StoreUnsafe(ref dst);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator +(V256 a, V256 b) => new(a.V + b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator -(V256 a, V256 b) => new(a.V - b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 operator *(V256 a, V256 b) => new(a.V * b.V);
@@ -116,6 +135,7 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
         return new(Vector256.ShiftLeft(n1 + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V256 v, int i) => v.V.GetElement(i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(V256 v) => Vector256.Sum(v.V);
 }
 
 internal readonly struct V128(Vector128<double> v) : IDVec<V128>
@@ -152,6 +172,7 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
         return new(Vector128.ShiftLeft(n1 + bias, 52).AsDouble());
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Lane(V128 v, int i) => v.V.GetElement(i);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static double Sum(V128 v) => Vector128.Sum(v.V);
 }
 
 /// <summary>Vector math written once over <see cref="IDVec{TV}"/>.</summary>

@@ -56,9 +56,17 @@ internal readonly struct F128(Vector128<float> v) : IFVec<F128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Max(F128 a, F128 b) => new(Vector128.MaxNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 Min(F128 a, F128 b) => new(Vector128.MinNative(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MaxAcross(F128 v) => MathF.Max(MathF.Max(v.V[0], v.V[1]), MathF.Max(v.V[2], v.V[3]));
+    public static float MaxAcross(F128 v)
+    {
+        Vector128<float> x = Vector128.MaxNative(v.V, Vector128.Shuffle(v.V, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MaxNative(x, Vector128.Shuffle(x, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float MinAcross(F128 v) => MathF.Min(MathF.Min(v.V[0], v.V[1]), MathF.Min(v.V[2], v.V[3]));
+    public static float MinAcross(F128 v)
+    {
+        Vector128<float> x = Vector128.MinNative(v.V, Vector128.Shuffle(v.V, Vector128.Create(2, 3, 0, 1)));
+        return Vector128.MinNative(x, Vector128.Shuffle(x, Vector128.Create(1, 0, 3, 2))).ToScalar();
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F128 v, float x) => Vector128.Equals(v.V, Vector128.Create(x)).ExtractMostSignificantBits();
 }
 

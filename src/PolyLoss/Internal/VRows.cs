@@ -105,30 +105,30 @@ internal static class VRows
         }
         if (full < n)
         {
-            if (n >= w)
-            {
-                // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
-                int s = n - w;
-                TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, s)) - mv, clamp, precise);
-                if (storing) TV.Store(ref Unsafe.Add(ref sr, s), e);
-                acc1 += TV.AndNot(e, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s))));
-            }
-            else
-            {
-                // Padding lanes are -inf: exp gives 0 (clamped form).
-                Span<float> buf = stackalloc float[TV.Count];
-                buf.Fill(float.NegativeInfinity);
-                z.CopyTo(buf);
-                TV e = VMath.ExpScaled(TV.Load(ref MemoryMarshal.GetReference(buf)) - mv, clamp: true, precise);
-                if (storing)
-                {
-                    TV.Store(ref MemoryMarshal.GetReference(buf), e);
-                    buf[..n].CopyTo(store);
-                }
-                acc1 += DropLane(e, a);
-            }
+            if (n < w) return ShortRowSumExp<TV>(z, m, a, precise, store);
+            // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
+            int s = n - w;
+            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, s)) - mv, clamp, precise);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, s), e);
+            acc1 += TV.AndNot(e, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s))));
         }
-        return Reduce<R64, TV>(acc0 + acc1, default, Unshift).V;
+        return TV.Sum(acc0 + acc1) * Unshift;
+    }
+
+    /// <summary><see cref="FloatSumExp"/> for a row shorter than a vector: a padded copy whose -inf lanes give 0 (clamped form).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static double ShortRowSumExp<TV>(ReadOnlySpan<float> z, float m, int a, bool precise, Span<float> store) where TV : struct, IDVec<TV>
+    {
+        Span<float> buf = stackalloc float[TV.Count];
+        buf.Fill(float.NegativeInfinity);
+        z.CopyTo(buf);
+        TV e = VMath.ExpScaled(TV.Load(ref MemoryMarshal.GetReference(buf)) - TV.Splat(m), clamp: true, precise);
+        if (!store.IsEmpty)
+        {
+            TV.Store(ref MemoryMarshal.GetReference(buf), e);
+            buf[..z.Length].CopyTo(store);
+        }
+        return TV.Sum(DropLane(e, a)) * Unshift;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -369,6 +369,34 @@ internal static class VRows
         double keep = 1 - smoothing, add = smoothing / n;
         TV zero = TV.Splat(0), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
         TV t = zero, ys = zero, ds = zero, qs = zero;
+        if (!clamp && n >= w)
+        {
+            // Finite logits: zero labels add exact zeros, so only the lane of a is dropped (in its vector, and in the last,
+            // overlapping vector together with the lanes summed already).
+            ref float zr = ref MemoryMarshal.GetReference(z), yr = ref MemoryMarshal.GetReference(y);
+            ref double wr = ref MemoryMarshal.GetReference(weights);
+            bool adjust = smoothing != 0 || !weights.IsEmpty;
+            int va = a - a % w;
+            for (int i = 0; i < n; i += w)
+            {
+                int at = Math.Min(i, n - w);
+                TV zv = TV.Load(ref Unsafe.Add(ref zr, at)), yv = TV.Load(ref Unsafe.Add(ref yr, at));
+                if (adjust) yv = TV.Fma(yv, kv, addv) * (weights.IsEmpty ? TV.Splat(1) : TV.Load(ref Unsafe.Add(ref wr, at)));
+                TV e = VMath.ExpScaled(zv - mv, clamp: false, precise: false);
+                if (at != i || i == va)
+                {
+                    TV idx = TV.Indices + TV.Splat(at);
+                    TV drop = TV.Or(TV.LessThan(idx, TV.Splat(i)), TV.Equal(idx, av));
+                    e = TV.AndNot(e, drop);
+                    yv = TV.AndNot(yv, drop);
+                }
+                t += e;
+                ys += yv;
+                ds = TV.Fma(yv, mv - zv, ds);
+                qs = TV.Fma(yv, e, qs);
+            }
+            return (TV.Sum(t) * Unshift, TV.Sum(ys), TV.Sum(ds), TV.Sum(qs) * Unshift);
+        }
         Span<float> zBuf = stackalloc float[TV.Count], yBuf = stackalloc float[TV.Count];
         Span<double> wBuf = stackalloc double[TV.Count];
         bool weighted = !weights.IsEmpty;
