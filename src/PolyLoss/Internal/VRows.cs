@@ -271,6 +271,25 @@ internal static class VRows
             return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad,
                 new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a);
         }
+        // Finite sums show that no infinity or NaN met the unguarded arithmetic; otherwise redo the row with the guards.
+        Rows.DenseSums<TR> sums = DoubleDenseSums<TIn, TR, TV, No>(z, y, weights, smoothing, m, a);
+        if (!(double.IsFinite(TR.ToDouble(sums.Others)) && double.IsFinite(TR.ToDouble(sums.Labels))
+            && double.IsFinite(TR.ToDouble(sums.Gaps)) && double.IsFinite(TR.ToDouble(sums.LabelExp))))
+            sums = DoubleDenseSums<TIn, TR, TV, Yes>(z, y, weights, smoothing, m, a);
+        return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad, sums, m, a);
+    }
+
+    /// <summary>
+    /// Dense row sums over k != a in double-double lanes (float64): T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k) and
+    /// Q = sum y_k e_k, with z - m and the products kept exact. Without <typeparamref name="TGuard"/> = <see cref="Yes"/>
+    /// the infinity guards are left out (the caller checks that the sums came out finite).
+    /// </summary>
+    private static Rows.DenseSums<TR> DoubleDenseSums<TIn, TR, TV, TGuard>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y,
+        ReadOnlySpan<double> weights, double smoothing, double m, int a)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        bool guarded = typeof(TGuard) == typeof(Yes);
+        int n = z.Length;
         bool dd = typeof(TR) == typeof(R128);
         bool full = typeof(TIn) == typeof(double);
         double keep = 1 - smoothing, add = smoothing / n;
@@ -302,23 +321,29 @@ internal static class VRows
                 else wBuf[..(n - i)].Fill(1.0);
                 yv *= TV.Load(ref MemoryMarshal.GetReference(wBuf));
             }
+            bool guard = guarded || i > n - w; // the padded tail holds -inf logits
             TV isA = TV.Equal(idx, av);
-            TV skip = TV.Or(isA, TV.Equal(yv, zero)); // 0 * log 0 = 0: zero labels contribute nothing
+            // 0 * log 0 = 0: zero labels contribute nothing (unguarded: exact zeros, as every logit is finite then).
+            TV skip = guard ? TV.Or(isA, TV.Equal(yv, zero)) : isA;
             TV eh = ExpOfGap(zv, mv, full, 0, out TV el);
-            Accumulate(ref tH, ref tL, TV.AndNot(eh, isA), TV.AndNot(el, isA), dd);
+            Accumulate(ref tH, ref tL, TV.AndNot(eh, isA), TV.AndNot(el, isA), dd, guard);
             TV ym = TV.AndNot(yv, skip);
-            Accumulate(ref yH, ref yL, ym, zero, dd);
+            Accumulate(ref yH, ref yL, ym, zero, dd, guard);
             TV gap = mv - zv; // >= 0; +inf for -inf logits, kept only where the label is non-zero
             if (dd)
             {
                 TV bb = gap - mv;
                 TV gapLo = (mv - (gap - bb)) + (zero - zv - bb);
                 TV ph = ym * gap;
-                TV pl = TV.Fma(ym, gap, zero - ph) + ym * TV.Select(TV.Equal(gap - gap, zero), gapLo, zero);
-                Accumulate(ref gH, ref gL, TV.AndNot(ph, skip), TV.Select(TV.Equal(ph - ph, zero), TV.AndNot(pl, skip), zero), true);
+                if (guard)
+                {
+                    TV pl = TV.Fma(ym, gap, zero - ph) + ym * TV.Select(TV.Equal(gap - gap, zero), gapLo, zero);
+                    Accumulate(ref gH, ref gL, TV.AndNot(ph, skip), TV.Select(TV.Equal(ph - ph, zero), TV.AndNot(pl, skip), zero), true, true);
+                }
+                else Accumulate(ref gH, ref gL, ph, TV.Fma(ym, gap, zero - ph) + ym * gapLo, true, false);
                 TV qh = ym * eh;
                 TV ql = TV.Fma(ym, eh, zero - qh) + ym * el;
-                Accumulate(ref qH, ref qL, qh, ql, true);
+                Accumulate(ref qH, ref qL, qh, ql, true, guard);
             }
             else
             {
@@ -326,12 +351,11 @@ internal static class VRows
                 qH = TV.Fma(ym, eh, qH);
             }
         }
-        var sums = new Rows.DenseSums<TR>
+        return new Rows.DenseSums<TR>
         {
             Others = Reduce<TR, TV>(tH, tL), Labels = Reduce<TR, TV>(yH, yL),
             Gaps = Reduce<TR, TV>(gH, gL), LabelExp = Reduce<TR, TV>(qH, qL),
         };
-        return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad, sums, m, a);
     }
 
     private static double DenseFinishAndGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights,
@@ -497,14 +521,14 @@ internal static class VRows
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Accumulate<TV>(ref TV hi, ref TV lo, TV xh, TV xl, bool dd) where TV : struct, IDVec<TV>
+    private static void Accumulate<TV>(ref TV hi, ref TV lo, TV xh, TV xl, bool dd, bool guard = true) where TV : struct, IDVec<TV>
     {
         if (!dd) { hi += xh; return; }
         TV s = hi + xh;
         TV bv = s - hi;
         TV err = (hi - (s - bv)) + (xh - bv);
         // An infinite partial sum has no rounding error to carry (and inf - inf would make one up).
-        lo += TV.Select(TV.Equal(s - s, TV.Splat(0)), err, TV.Splat(0)) + xl;
+        lo += (guard ? TV.Select(TV.Equal(s - s, TV.Splat(0)), err, TV.Splat(0)) : err) + xl;
         hi = s;
     }
 
