@@ -219,11 +219,16 @@ internal static class Rows
 
     [ThreadStatic] private static double[]? _parts;
 
+    /// <summary>Scratch for <see cref="DenseGradient64Redo"/>: the two parts' magnitudes of every element, [0, n) for the
+    /// logits gradient and [n, 2n) for the labels gradient (per thread, grown once).</summary>
+    internal static double[] GradientParts(int n) => _parts is { } buf && buf.Length >= 2 * n ? buf : (_parts = new double[Math.Max(2 * n, 256)]);
+
     /// <summary>
     /// Float64 dense gradients: every element first in plain double (exp with the z - m rounding error carried in), then
     /// the elements whose two parts are large against the row's largest gradient (where the double evaluation's error
     /// could exceed about one ulp of that maximum: labels close to p_j B, near the optimum) again in double-double.
     /// Same values as the all-double-double loop within the row-scale bound, at a fraction of its cost on typical rows.
+    /// (<see cref="VRows"/> has the SIMD form of the first pass.)
     /// </summary>
     internal static void DenseGradient64<TIn, TR, TL>(ReadOnlySpan<TIn> z, TL y, in DenseState<TR> st, TR others, double scale,
         Span<TIn> grad, Span<TIn> labelGrad, ReadOnlySpan<double> labelScale, double labelFactor)
@@ -231,13 +236,11 @@ internal static class Rows
     {
         int n = z.Length, a = st.A;
         double m = st.M, perS = 1 / TR.ToDouble(st.S), b = TR.ToDouble(st.B), e = TR.ToDouble(st.Slope), l1 = TR.ToDouble(st.Log1pT);
-        double[] parts = _parts is { } buf && buf.Length >= 2 * n ? buf : (_parts = new double[Math.Max(2 * n, 256)]);
-        TR topG = st.GradTop;
-        TR topGy = RowMath.TopTerm(others, st.Q, st.Log1pT, e);
-        double maxG = Math.Abs(TR.ToDouble(topG)), maxGy = Math.Abs(TR.ToDouble(topGy));
+        double[] parts = GradientParts(n);
+        double maxG = 0, maxGy = 0;
         for (int j = 0; j < n; j++)
         {
-            if (j == a) { parts[2 * j] = parts[2 * j + 1] = 0; continue; }
+            if (j == a) { parts[j] = parts[n + j] = 0; continue; }
             double zj = double.CreateTruncating(z[j]);
             double d = zj - m;
             double bb = d - zj;
@@ -248,13 +251,29 @@ internal static class Rows
             double pos = p * b, neg = yj * (1 + e * p);
             double g = pos - neg;
             double gy = (l1 - d) + e * (1 - p);
-            parts[2 * j] = Math.Abs(pos) + Math.Abs(neg);
-            parts[2 * j + 1] = Math.Abs(l1 - d) + Math.Abs(e * (1 - p));
+            parts[j] = Math.Abs(pos) + Math.Abs(neg);
+            parts[n + j] = Math.Abs(l1 - d) + Math.Abs(e * (1 - p));
             maxG = Math.Max(maxG, Math.Abs(g));
             maxGy = Math.Max(maxGy, Math.Abs(gy));
             if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(g);
             if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(gy);
         }
+        DenseGradient64Redo(z, y, st, others, scale, grad, labelGrad, labelScale, labelFactor, parts, maxG, maxGy);
+    }
+
+    /// <summary>The second pass of <see cref="DenseGradient64"/>: grad and labelGrad hold the unscaled double gradients
+    /// and <paramref name="parts"/> their parts' magnitudes (see <see cref="GradientParts"/>); the top class and the
+    /// elements large against the row maximum are computed in double-double, every element scaled.</summary>
+    internal static void DenseGradient64Redo<TIn, TR, TL>(ReadOnlySpan<TIn> z, TL y, in DenseState<TR> st, TR others, double scale,
+        Span<TIn> grad, Span<TIn> labelGrad, ReadOnlySpan<double> labelScale, double labelFactor, double[] parts, double maxG, double maxGy)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TL : ILabelRow, allows ref struct
+    {
+        int n = z.Length, a = st.A;
+        double m = st.M;
+        TR topG = st.GradTop;
+        TR topGy = RowMath.TopTerm(others, st.Q, st.Log1pT, TR.ToDouble(st.Slope));
+        maxG = Math.Max(maxG, Math.Abs(TR.ToDouble(topG)));
+        maxGy = Math.Max(maxGy, Math.Abs(TR.ToDouble(topGy)));
         TR one = TR.From(1);
         TR perSd = one / st.S;
         for (int j = 0; j < n; j++)
@@ -266,8 +285,8 @@ internal static class Rows
                 if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(topGy * TR.From(ls)));
                 continue;
             }
-            bool redoG = !grad.IsEmpty && !(parts[2 * j] <= 0.25 * maxG);        // also NaN / inf
-            bool redoGy = !labelGrad.IsEmpty && !(parts[2 * j + 1] <= 0.25 * maxGy);
+            bool redoG = !grad.IsEmpty && !(parts[j] <= 0.25 * maxG);        // also NaN / inf
+            bool redoGy = !labelGrad.IsEmpty && !(parts[n + j] <= 0.25 * maxGy);
             TR pj = default;
             double zj = double.CreateTruncating(z[j]);
             if (redoG || redoGy) pj = TR.ExpShifted(zj, m) * perSd;

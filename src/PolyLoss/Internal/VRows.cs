@@ -374,11 +374,86 @@ internal static class VRows
             if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); labelGrad.Fill(TIn.NaN); return loss; }
             if (typeof(TR) == typeof(R128))
                 // Float64: probabilities near the optimum need double-double; DenseGradient64 does those elements so.
-                Rows.DenseGradient64(z, new DenseLabels<TIn>(y, weights, smoothing, n), st, sums.Others, scale, grad, labelGrad, weights, keep);
+                DenseGradient64<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
             else
                 DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
         }
         return loss;
+    }
+
+    /// <summary>The first pass of <see cref="Rows.DenseGradient64"/> in SIMD (float64 rows): plain-double gradients, their
+    /// parts' magnitudes and the row maxima (lane a and the padding excluded); then <see cref="Rows.DenseGradient64Redo"/>.</summary>
+    private static void DenseGradient64<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights, double smoothing,
+        in Rows.DenseState<TR> st, TR others, double scale, Span<TIn> grad, Span<TIn> labelGrad)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        int n = z.Length, w = TV.Count;
+        double keep = 1 - smoothing;
+        double[] parts = Rows.GradientParts(n);
+        TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(st.M), nm = TV.Splat(-st.M), av = TV.Splat(st.A), last = TV.Splat(n - 1);
+        TV ps = TV.Splat(1 / TR.ToDouble(st.S)), bv = TV.Splat(TR.ToDouble(st.B)), ev = TV.Splat(TR.ToDouble(st.Slope));
+        TV lv = TV.Splat(TR.ToDouble(st.Log1pT)), kv = TV.Splat(keep), addv = TV.Splat(smoothing / n);
+        TV maxG = zero, maxGy = zero;
+        Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count], gBuf = stackalloc TIn[TV.Count], gyBuf = stackalloc TIn[TV.Count];
+        Span<double> wBuf = stackalloc double[TV.Count], pBuf = stackalloc double[TV.Count], pyBuf = stackalloc double[TV.Count];
+        ref double pr = ref parts[0];
+        for (int i = 0; i < n; i += w)
+        {
+            bool whole = i <= n - w;
+            TV zv, yv, wv = one;
+            if (whole)
+            {
+                zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
+                yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
+                if (!weights.IsEmpty) wv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
+            }
+            else
+            {
+                zBuf.Fill(TIn.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
+                z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
+                zv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(zBuf));
+                yv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(yBuf));
+                if (!weights.IsEmpty) { weights[i..].CopyTo(wBuf); wv = TV.Load(ref MemoryMarshal.GetReference(wBuf)); }
+            }
+            TV ye = TV.Fma(yv, kv, addv) * wv;
+            TV d = zv - mv;
+            TV bb = d - zv;
+            TV dl = (zv - (d - bb)) + (nm - bb);
+            TV ex = VMath.Exp(d, fullPrecision: true, 0);
+            ex = TV.Select(TV.Equal(d - d, zero), TV.Fma(ex, dl, ex), ex); // the z - m rounding error, where d is finite
+            TV p = ex * ps;
+            TV pos = p * bv, neg = ye * TV.Fma(ev, p, one);
+            TV g = pos - neg;
+            TV gap = lv - d, tail = ev * (one - p);
+            TV gy = gap + tail;
+            TV idx = TV.Indices + TV.Splat(i);
+            TV skip = TV.Or(TV.Equal(idx, av), TV.LessThan(last, idx)); // lane a and the padding
+            TV partG = TV.AndNot(TV.Abs(pos) + TV.Abs(neg), skip), partGy = TV.AndNot(TV.Abs(gap) + TV.Abs(tail), skip);
+            maxG = TV.Max(maxG, TV.AndNot(TV.Abs(g), skip));
+            maxGy = TV.Max(maxGy, TV.AndNot(TV.Abs(gy), skip));
+            if (whole)
+            {
+                TV.Store(ref Unsafe.Add(ref pr, i), partG);
+                TV.Store(ref Unsafe.Add(ref pr, n + i), partGy);
+                if (!grad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(grad), i), g);
+                if (!labelGrad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(labelGrad), i), gy);
+            }
+            else
+            {
+                TV.Store(ref MemoryMarshal.GetReference(pBuf), partG);
+                TV.Store(ref MemoryMarshal.GetReference(pyBuf), partGy);
+                pBuf[..(n - i)].CopyTo(parts.AsSpan(i));
+                pyBuf[..(n - i)].CopyTo(parts.AsSpan(n + i));
+                StoreIn(ref MemoryMarshal.GetReference(gBuf), g);
+                StoreIn(ref MemoryMarshal.GetReference(gyBuf), gy);
+                if (!grad.IsEmpty) gBuf[..(n - i)].CopyTo(grad[i..]);
+                if (!labelGrad.IsEmpty) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
+            }
+        }
+        double mg = 0, mgy = 0;
+        for (int k = 0; k < w; k++) { mg = Math.Max(mg, TV.Lane(maxG, k)); mgy = Math.Max(mgy, TV.Lane(maxGy, k)); }
+        Rows.DenseGradient64Redo(z, new DenseLabels<TIn>(y, weights, smoothing, n), st, others, scale, grad, labelGrad, weights, keep,
+            parts, mg, mgy);
     }
 
     /// <summary>Float32 dense row sums over k != a: T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k), Q = sum y_k e_k
