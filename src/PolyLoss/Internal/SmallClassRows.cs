@@ -14,6 +14,8 @@ internal static class SmallClassRows
 {
     public const int MaxClasses = 16;
 
+    private const double Unshift = 5.421010862427522e-20; // 2^-64, undoing VMath.ExpScaled's pre-scale
+
     /// <summary>Handles rows [start, end); returns end.</summary>
     public static int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
         double eps, ReadOnlySpan<double> weights, int ignoreIndex, ReadOnlySpan<float> upstream, double scale,
@@ -26,7 +28,7 @@ internal static class SmallClassRows
         Span<double> outLoss = stackalloc double[8];
         Span<double> outTop = stackalloc double[8];
         Span<double> outPerS = stackalloc double[8];
-        Span<bool> special = stackalloc bool[8];
+        Span<double> special = stackalloc double[8];
         int r0 = start;
         for (; r0 < end; r0 += w)
         {
@@ -38,17 +40,7 @@ internal static class SmallClassRows
             {
                 int r = i < count ? r0 + i : r0;
                 ReadOnlySpan<float> row = logits.Slice(r * c, c);
-                float mx = float.NegativeInfinity;
-                bool nan = false;
-                for (int k = 0; k < c; k++)
-                {
-                    float v = row[k];
-                    zt[k * w + i] = v;
-                    mx = Math.Max(mx, v);
-                    nan |= float.IsNaN(v);
-                }
-                // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases.
-                special[i] = nan || !float.IsFinite(mx);
+                for (int k = 0; k < c; k++) zt[k * w + i] = row[k];
                 int t = targets[r];
                 bool ignored = t == ignoreIndex;
                 laneT[i] = ignored ? 0 : t;
@@ -56,22 +48,29 @@ internal static class SmallClassRows
                 laneScale[i] = ignored ? 0 : u * (weights.IsEmpty ? 1 : weights[t]);
             }
             ref double zr = ref MemoryMarshal.GetReference(zt);
-            TV m = TV.Load(ref zr);
-            for (int k = 1; k < c; k++) m = TV.Max(m, TV.Load(ref Unsafe.Add(ref zr, k * w)));
-            TV zero = TV.Splat(0), one = TV.Splat(1);
+            TV m = TV.Load(ref zr), zero = TV.Splat(0), one = TV.Splat(1);
+            TV ok = TV.Equal(m, m); // all-ones lanes while no NaN was seen
+            for (int k = 1; k < c; k++)
+            {
+                TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
+                m = TV.Max(m, zk);
+                ok = TV.Select(TV.Equal(zk, zk), ok, zero);
+            }
+            // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases: their lanes hold 0 here.
+            TV.Store(ref MemoryMarshal.GetReference(special), TV.Select(ok, TV.Equal(m - m, zero), zero));
             TV sum = zero, ties = TV.Splat(-1), ztarget = zero;
             TV tv = TV.Load(ref MemoryMarshal.GetReference(laneT));
             for (int k = 0; k < c; k++)
             {
                 TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
                 TV isMax = TV.Equal(zk, m);
-                TV e = VMath.Exp(zk - m, fullPrecision: false, 0);
+                TV e = VMath.ExpScaled(zk - m, clamp: true, precise: true); // times 2^64; precise: per-row work dominates here
                 sum += TV.AndNot(e, isMax);
                 ties += TV.Select(isMax, one, zero);
                 ztarget = TV.Select(TV.Equal(tv, TV.Splat(k)), zk, ztarget);
-                TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k for the gradient
+                TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k 2^64 for the gradient
             }
-            sum += ties;
+            sum = TV.Fma(sum, TV.Splat(Unshift), ties);
             Finish(sum, ztarget, m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
             TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
             TV.Store(ref MemoryMarshal.GetReference(outTop), top);
@@ -80,7 +79,7 @@ internal static class SmallClassRows
             {
                 int r = r0 + i;
                 bool ignored = targets[r] == ignoreIndex;
-                if (special[i] && !ignored)
+                if (special[i] == 0 && !ignored) // all-ones (a NaN pattern) in good lanes
                 {
                     double sc = laneScale[i];
                     double lr = Rows.Target<float, R64>(logits.Slice(r * c, c), targets[r], new ReadOnlySpan<double>(in eps),
@@ -96,7 +95,7 @@ internal static class SmallClassRows
                 if (grad.IsEmpty) continue;
                 Span<float> g = grad.Slice(r * c, c);
                 if (ignored) { g.Clear(); continue; }
-                double ps = outPerS[i];
+                double ps = outPerS[i] * Unshift;
                 for (int k = 0; k < c; k++) g[k] = (float)(zt[k * w + i] * ps);
                 g[targets[r]] = (float)outTop[i];
             }

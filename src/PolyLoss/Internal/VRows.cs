@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -17,6 +18,9 @@ internal static class VRows
     // Exponentials are stored pre-scaled by 2^64 in the gradient buffer so float storage cannot underflow them.
     private const double StoreShift = VMath.ScaledShift;
     private const double Unshift = 5.421010862427522e-20; // 2^-64
+
+    /// <summary>From this many classes on, the float32 exponential pass prefetches the next row.</summary>
+    internal const int PrefetchMinClasses = 2048;
 
     /// <summary>Integer target row; same contract as <see cref="Rows.Target{TIn, TR}"/>.</summary>
     public static double Target<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, ReadOnlySpan<double> c, Span<TIn> grad, double scale)
@@ -77,7 +81,7 @@ internal static class VRows
     /// and then T &gt;= 1 so their rounding does not matter), in double lanes, two accumulators. The vector holding a
     /// and the last, overlapping vector drop lanes by index; a row shorter than a vector goes through a padded copy.
     /// </summary>
-    private static double FloatSumExp<TV, TClamp, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+    private static unsafe double FloatSumExp<TV, TClamp, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
         where TV : struct, IDVec<TV>
     {
         bool clamp = typeof(TClamp) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
@@ -86,9 +90,13 @@ internal static class VRows
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
+        // Long rows: touch the same offset one row ahead (the next row of a batch; a prefetch never faults), so the
+        // next row's scan finds its data in cache while this row computes.
+        bool prefetch = n >= PrefetchMinClasses && Sse.IsSupported;
         int i = 0;
         for (; i <= full - 2 * w; i += 2 * w)
         {
+            if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
             TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
             TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
             if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1); }
@@ -228,7 +236,7 @@ internal static class VRows
         {
             ref TIn at = ref Unsafe.Add(ref gr, i);
             TV e = LoadIn<TIn, TV>(ref at);
-            StoreIn(ref at, TV.Fma(e, fh, e * fl));
+            StoreIn(ref at, typeof(TR) == typeof(R128) ? TV.Fma(e, fh, e * fl) : e * fh);
         }
         for (; i < n; i++)
         {
