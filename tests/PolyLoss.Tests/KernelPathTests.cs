@@ -92,6 +92,74 @@ public class KernelPathTests
         }
     }
 
+    [Theory]
+    [InlineData(5)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(100)]
+    [InlineData(2100)]
+    public void Wide_and_special_rows_agree_with_the_scalar_kernel_on_every_path(int c)
+    {
+        // Rows the vector kernels treat specially: a finite spread below and above the table exponential's unclamped
+        // range (1e13), a logit near -float.MaxValue, -inf with a zero label (the float64 dense sums' guarded redo),
+        // labels whose products overflow, NaN, ties at the maximum, and ordinary rows around them.
+        const int rows = 9;
+        var rng = new Random(c);
+        var z = new double[rows * c];
+        var y = new double[rows * c];
+        for (int i = 0; i < z.Length; i++) { z[i] = rng.NextDouble() * 10 - 5; y[i] = rng.NextDouble() / c; }
+        for (int k = 0; k < c; k++)
+        {
+            z[0 * c + k] = k % 3 == 0 ? 4e11 : k % 3 == 1 ? -4e11 : rng.NextDouble();  // spread 8e11: unclamped
+            z[1 * c + k] = k % 2 == 0 ? 6e12 : -6e12 - k;                              // spread 1.2e13: clamped
+        }
+        z[2 * c + c / 2] = -3e38;
+        z[3 * c + c / 3] = double.NegativeInfinity; y[3 * c + c / 3] = 0;
+        for (int k = 0; k < c; k++) { y[4 * c + k] = 1e300; z[4 * c + k] = k == 0 ? 1e10 : -k; }
+        z[5 * c + c / 2] = double.NaN;
+        z[6 * c + 0] = z[6 * c + c - 1] = z[6 * c + c / 2] = 7;                         // three tied maxima
+        int[] t = Enumerable.Range(0, rows).Select(r => (r * 7 + 1) % c).ToArray();
+        float[] zf = z.Select(v => (float)v).ToArray(), yf = y.Select(v => (float)v).ToArray();
+        double[] zr = zf.Select(v => (double)v).ToArray(); // float64 rows with the float values, so both see the same cases
+        foreach (bool dense in new[] { false, true })
+        {
+            (float[] L, float[] G, double[] Ld, double[] Gd) Run(KernelPath p)
+            {
+                var l = new float[rows]; var g = new float[rows * c]; var ld = new double[rows]; var gd = new double[rows * c];
+                AccuracyTests.WithPath(p, () =>
+                {
+                    if (dense) { Poly.CrossEntropyWithGradient(zf, yf, l, g, c); Poly.CrossEntropyWithGradient(zr, y, ld, gd, c); }
+                    else { Poly.CrossEntropyWithGradient(zf, t, l, g, c); Poly.CrossEntropyWithGradient(zr, t, ld, gd, c); }
+                    return 0;
+                });
+                return (l, g, ld, gd);
+            }
+            var s = Run(KernelPath.Scalar);
+            foreach (KernelPath p in AccuracyTests.Paths().Skip(1))
+            {
+                var v = Run(p);
+                for (int r = 0; r < rows; r++)
+                {
+                    Close(s.L[r], v.L[r], 3e-7, $"{p} dense={dense} C={c} float loss row {r}");
+                    Close(s.Ld[r], v.Ld[r], 5e-16, $"{p} dense={dense} C={c} double loss row {r}");
+                    double gmaxF = 0, gmaxD = 0;
+                    for (int k = r * c; k < (r + 1) * c; k++)
+                    {
+                        if (float.IsFinite(s.G[k])) gmaxF = Math.Max(gmaxF, Math.Abs(s.G[k]));
+                        if (double.IsFinite(s.Gd[k])) gmaxD = Math.Max(gmaxD, Math.Abs(s.Gd[k]));
+                    }
+                    for (int k = r * c; k < (r + 1) * c; k++)
+                    {
+                        Assert.True(s.G[k] == v.G[k] || Math.Abs(s.G[k] - v.G[k]) <= 4e-7 * gmaxF || float.IsNaN(s.G[k]) && float.IsNaN(v.G[k]),
+                            $"{p} dense={dense} C={c} row {r} float gradient {k - r * c}: {v.G[k]} vs scalar {s.G[k]}");
+                        Assert.True(s.Gd[k] == v.Gd[k] || Math.Abs(s.Gd[k] - v.Gd[k]) <= 1e-15 * gmaxD || double.IsNaN(s.Gd[k]) && double.IsNaN(v.Gd[k]),
+                            $"{p} dense={dense} C={c} row {r} double gradient {k - r * c}: {v.Gd[k]} vs scalar {s.Gd[k]}");
+                    }
+                }
+            }
+        }
+    }
+
     [Fact]
     public void Span_entry_points_allocate_nothing_at_steady_state()
     {

@@ -253,7 +253,7 @@ internal static class VMath
     public static TV Exp<TV>(TV d, bool fullPrecision, double shift, out TV low) where TV : struct, IDVec<TV>
     {
         // Below -800 the result (even pre-scaled by 2^64) rounds to 0; the clamp keeps n in Pow2Halves' range.
-        d = TV.Max(d, TV.Splat(-800.0));
+        d = TV.Max(TV.Splat(-800.0), d); // MAXPD returns its second operand when one is NaN: NaN stays NaN
         TV k = TV.Fma(d, TV.Splat(Log2E), TV.Splat(RoundMagic));
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2Hi), d);

@@ -20,7 +20,7 @@ internal static class VRows
     private const double Unshift = 5.421010862427522e-20; // 2^-64
 
     /// <summary>From this many classes on, the float32 exponential pass prefetches the next row.</summary>
-    internal const int PrefetchMinClasses = 2048;
+    internal const int PrefetchMinClasses = 64;
 
     /// <summary>Integer target row; same contract as <see cref="Rows.Target{TIn, TR}"/>.</summary>
     public static double Target<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, ReadOnlySpan<double> c, Span<TIn> grad, double scale)
