@@ -277,7 +277,7 @@ internal static class VRows
             ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z), yf = MemoryMarshal.Cast<TIn, float>(y);
             var fs = clamp ? FloatDenseSums<TV, Yes>(zf, yf, weights, smoothing, m, a) : FloatDenseSums<TV, No>(zf, yf, weights, smoothing, m, a);
             return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad,
-                new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a);
+                new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a, clamp);
         }
         // Finite sums show that no infinity or NaN met the unguarded arithmetic; otherwise redo the row with the guards.
         Rows.DenseSums<TR> sums = DoubleDenseSums<TIn, TR, TV, No>(z, y, weights, smoothing, m, a);
@@ -367,7 +367,8 @@ internal static class VRows
     }
 
     private static double DenseFinishAndGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights,
-        double smoothing, ReadOnlySpan<double> c, Span<TIn> grad, double scale, Span<TIn> labelGrad, in Rows.DenseSums<TR> sums, double m, int a)
+        double smoothing, ReadOnlySpan<double> c, Span<TIn> grad, double scale, Span<TIn> labelGrad, in Rows.DenseSums<TR> sums, double m, int a,
+        bool clamp = true)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
         int n = z.Length;
@@ -384,7 +385,7 @@ internal static class VRows
                 // Float64: probabilities near the optimum need double-double; DenseGradient64 does those elements so.
                 DenseGradient64<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
             else
-                DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
+                DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad, clamp);
         }
         return loss;
     }
@@ -550,7 +551,7 @@ internal static class VRows
     /// keep their digits), g_j = p_j B - y_j (1 + E p_j) and dL/dy_j = -log p_j + E (1 - p_j); the top class from the
     /// finished row.</summary>
     private static void DenseGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights, double smoothing,
-        in Rows.DenseState<TR> st, TR others, double scale, Span<TIn> grad, Span<TIn> labelGrad)
+        in Rows.DenseState<TR> st, TR others, double scale, Span<TIn> grad, Span<TIn> labelGrad, bool clamp)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
         int n = z.Length, w = TV.Count, a = st.A;
@@ -558,42 +559,38 @@ internal static class VRows
         double perS = Unshift / TR.ToDouble(st.S), b = TR.ToDouble(st.B), slope = TR.ToDouble(st.Slope), log1pT = TR.ToDouble(st.Log1pT);
         TV mv = TV.Splat(st.M), one = TV.Splat(1.0), ps = TV.Splat(perS), bv = TV.Splat(b), ev = TV.Splat(slope), lv = TV.Splat(log1pT);
         TV sc = TV.Splat(scale), lsc = TV.Splat(scale * keep), kv = TV.Splat(keep), addv = TV.Splat(add);
+        bool wantG = !grad.IsEmpty, wantGy = !labelGrad.IsEmpty, adjust = smoothing != 0 || !weights.IsEmpty;
         Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count], gBuf = stackalloc TIn[TV.Count], gyBuf = stackalloc TIn[TV.Count];
         Span<double> wBuf = stackalloc double[TV.Count];
+        bool padded = n < w; // rows shorter than a vector: padded copies (-inf logits, so the clamped exponential)
+        ref TIn zr = ref padded ? ref MemoryMarshal.GetReference(zBuf) : ref MemoryMarshal.GetReference(z);
+        ref TIn yr = ref padded ? ref MemoryMarshal.GetReference(yBuf) : ref MemoryMarshal.GetReference(y);
+        ref double wr = ref padded ? ref MemoryMarshal.GetReference(wBuf) : ref MemoryMarshal.GetReference(weights);
+        ref TIn gr = ref padded ? ref MemoryMarshal.GetReference(gBuf) : ref MemoryMarshal.GetReference(grad);
+        ref TIn gyr = ref padded ? ref MemoryMarshal.GetReference(gyBuf) : ref MemoryMarshal.GetReference(labelGrad);
+        if (padded)
+        {
+            zBuf.Fill(TIn.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
+            z.CopyTo(zBuf); y.CopyTo(yBuf);
+            if (!weights.IsEmpty) weights.CopyTo(wBuf);
+            clamp = true;
+        }
+        // The last vector overlaps the one before it (n >= w): its stores rewrite those elements with the same values.
+        int last = padded ? 0 : n - w;
         for (int i = 0; i < n; i += w)
         {
-            bool whole = i <= n - w;
-            TV zv, yv, wv = one;
-            if (whole)
-            {
-                zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
-                yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
-                if (!weights.IsEmpty) wv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
-            }
-            else
-            {
-                zBuf.Fill(TIn.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
-                z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
-                zv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(zBuf));
-                yv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(yBuf));
-                if (!weights.IsEmpty) { weights[i..].CopyTo(wBuf); wv = TV.Load(ref MemoryMarshal.GetReference(wBuf)); }
-            }
-            TV ye = TV.Fma(yv, kv, addv) * wv;
-            TV p = VMath.ExpScaled(zv - mv, clamp: true, precise: true) * ps;
-            TV g = p * bv - ye * TV.Fma(ev, p, one);
-            TV gy = (lv + (mv - zv)) + ev * (one - p);
-            if (whole)
-            {
-                if (!grad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(grad), i), g * sc);
-                if (!labelGrad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(labelGrad), i), gy * lsc * wv);
-            }
-            else
-            {
-                StoreIn(ref MemoryMarshal.GetReference(gBuf), g * sc);
-                StoreIn(ref MemoryMarshal.GetReference(gyBuf), gy * lsc * wv);
-                if (!grad.IsEmpty) gBuf[..(n - i)].CopyTo(grad[i..]);
-                if (!labelGrad.IsEmpty) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
-            }
+            int at = Math.Min(i, last);
+            TV zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref zr, at)), yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref yr, at));
+            TV wv = weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, at));
+            TV ye = adjust ? TV.Fma(yv, kv, addv) * wv : yv;
+            TV p = (clamp ? VMath.ExpScaled(zv - mv, clamp: true, precise: true) : VMath.ExpScaled(zv - mv, clamp: false, precise: true)) * ps;
+            if (wantG) StoreIn(ref Unsafe.Add(ref gr, at), (p * bv - ye * TV.Fma(ev, p, one)) * sc);
+            if (wantGy) StoreIn(ref Unsafe.Add(ref gyr, at), ((lv + (mv - zv)) + ev * (one - p)) * lsc * wv);
+        }
+        if (padded)
+        {
+            if (wantG) gBuf[..n].CopyTo(grad);
+            if (wantGy) gyBuf[..n].CopyTo(labelGrad);
         }
         if (!grad.IsEmpty) grad[a] = TIn.CreateTruncating(TR.ToDouble(st.GradTop * TR.From(scale)));
         if (!labelGrad.IsEmpty)
