@@ -219,8 +219,20 @@ internal static unsafe class Engine
         int c = job.NumClasses;
         var coeffs = new ReadOnlySpan<double>(job.Coeffs, job.NumCoeffs);
         var weights = job.Weights == null ? default : new ReadOnlySpan<double>(job.Weights, c);
-        if (typeof(TIn) == typeof(float) && c <= SmallClassRows.MaxClasses && job.NumCoeffs == 1 && job.Smoothing == 0 && job.Path != KernelPath.Scalar)
-            start = SmallRows(ref job, start, end, weights);
+        if (typeof(TIn) == typeof(float) && job.NumCoeffs == 1 && job.Smoothing == 0 && job.Path != KernelPath.Scalar)
+        {
+            if (c <= SmallClassRows.MaxClasses) start = SmallRows(ref job, start, end, weights);
+            else
+            {
+                switch (job.Path)
+                {
+                    case KernelPath.V512: GroupedRows<V512>(ref job, start, end, weights); break;
+                    case KernelPath.V256: GroupedRows<V256>(ref job, start, end, weights); break;
+                    default: GroupedRows<V128>(ref job, start, end, weights); break;
+                }
+                return;
+            }
+        }
         for (int r = start; r < end; r++)
         {
             var z = new ReadOnlySpan<TIn>((TIn*)job.Logits + (long)r * c, c);
@@ -253,6 +265,68 @@ internal static unsafe class Engine
                 }
             }
             Store<TIn>(ref job, r, loss);
+        }
+    }
+
+    /// <summary>
+    /// Float32 Poly-1 rows with integer targets and more than <see cref="SmallClassRows.MaxClasses"/> classes: each row's
+    /// statistics from <see cref="VRows.Stats"/>, then the finishing (log1p, the confident-row series, divisions) for a
+    /// group of rows at once in lanes (<see cref="SmallClassRows.Finish"/>), which costs per row about what one scalar
+    /// log would. Lanes never mix, so a row's result does not depend on its group or the batch split (a last, partial
+    /// group leaves its spare lanes at dummy values); rows with a non-finite maximum take the scalar kernel.
+    /// </summary>
+    private static void GroupedRows<TV>(ref Job job, int start, int end, ReadOnlySpan<double> weights) where TV : struct, IDVec<TV>
+    {
+        int c = job.NumClasses, w = TV.Count;
+        double eps = *job.Coeffs;
+        Span<double> laneT = stackalloc double[8], laneZt = stackalloc double[8], laneM = stackalloc double[8], laneScale = stackalloc double[8];
+        Span<double> outLoss = stackalloc double[8], outTop = stackalloc double[8], outPerS = stackalloc double[8];
+        Span<int> kind = stackalloc int[8]; // 0 ordinary, 1 ignored, 2 special (scalar kernel)
+        for (int r0 = start; r0 < end; r0 += w)
+        {
+            int count = Math.Min(w, end - r0);
+            for (int i = 0; i < w; i++)
+            {
+                laneT[i] = 0; laneZt[i] = 0; laneM[i] = 0; laneScale[i] = 0;
+                if (i >= count || job.Targets[r0 + i] == job.IgnoreIndex) { kind[i] = 1; continue; } // lanes finish independently
+                int r = r0 + i, t = job.Targets[r];
+                var z = new ReadOnlySpan<float>((float*)job.Logits + (long)r * c, c);
+                Span<float> g = job.Grad == null ? default : new Span<float>((float*)job.Grad + (long)r * c, c);
+                if (!VRows.Stats<float, R64, TV>(z, g, precise: false, out double m, out R64 others)) { kind[i] = 2; continue; }
+                kind[i] = 0;
+                laneT[i] = others.V; laneM[i] = m; laneZt[i] = z[t];
+                double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
+                laneScale[i] = u * (weights.IsEmpty ? 1 : weights[t]);
+            }
+            SmallClassRows.Finish(TV.Load(ref laneT[0]), TV.Load(ref laneZt[0]), TV.Load(ref laneM[0]), eps, TV.Load(ref laneScale[0]),
+                out TV loss, out TV top, out TV perS);
+            TV.Store(ref outLoss[0], loss);
+            TV.Store(ref outTop[0], top);
+            TV.Store(ref outPerS[0], perS);
+            for (int i = 0; i < count; i++)
+            {
+                int r = r0 + i, t = job.Targets[r];
+                Span<float> g = job.Grad == null ? default : new Span<float>((float*)job.Grad + (long)r * c, c);
+                double wt = kind[i] == 1 || weights.IsEmpty ? 1 : weights[t];
+                double l;
+                if (kind[i] == 1) { l = 0; g.Clear(); }
+                else if (kind[i] == 2)
+                {
+                    var z = new ReadOnlySpan<float>((float*)job.Logits + (long)r * c, c);
+                    double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
+                    l = Rows.Target<float, R64>(z, t, new ReadOnlySpan<double>(in eps), g, u * wt) * wt;
+                }
+                else
+                {
+                    l = outLoss[i] * wt;
+                    if (!g.IsEmpty)
+                    {
+                        VRows.ScaleStored<float, R64, TV>(g, new R64(outPerS[i]));
+                        g[t] = (float)outTop[i];
+                    }
+                }
+                Store<float>(ref job, r, l);
+            }
         }
     }
 

@@ -108,7 +108,7 @@ internal static class SmallClassRows
     /// and perS = (1 + eps p_t) / S, all times the lane's scale (except the loss).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Finish<TV>(TV sum, TV zt, TV m, double eps, TV scale, out TV loss, out TV top, out TV perS)
+    internal static void Finish<TV>(TV sum, TV zt, TV m, double eps, TV scale, out TV loss, out TV top, out TV perS)
         where TV : struct, IDVec<TV>
     {
         TV zero = TV.Splat(0), one = TV.Splat(1), epsV = TV.Splat(eps);
