@@ -19,6 +19,13 @@ internal interface IFVec<TF> where TF : struct, IFVec<TF>
     static abstract float MinAcross(TF v);
     /// <summary>Bit i set where lane i equals x.</summary>
     static abstract uint EqualBits(TF v, float x);
+    /// <summary>0, 1, 2, ... as floats.</summary>
+    static abstract TF Indices { get; }
+    static abstract TF operator +(TF a, TF b);
+    /// <summary>a &gt; b ? x : y, lane-wise.</summary>
+    static abstract TF SelectGreater(TF a, TF b, TF x, TF y);
+    /// <summary>a == b ? x : y, lane-wise.</summary>
+    static abstract TF SelectEqual(TF a, TF b, TF x, TF y);
 }
 
 internal readonly struct F512(Vector512<float> v) : IFVec<F512>
@@ -32,6 +39,12 @@ internal readonly struct F512(Vector512<float> v) : IFVec<F512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(F512 v) => F256.MaxAcross(new(Vector256.MaxNative(v.V.GetLower(), v.V.GetUpper())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MinAcross(F512 v) => F256.MinAcross(new(Vector256.MinNative(v.V.GetLower(), v.V.GetUpper())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F512 v, float x) => (uint)Vector512.Equals(v.V, Vector512.Create(x)).ExtractMostSignificantBits();
+    public static F512 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector512<float>.Indices); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F512 operator +(F512 a, F512 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F512 SelectGreater(F512 a, F512 b, F512 x, F512 y) => new(Vector512.ConditionalSelect(Vector512.GreaterThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F512 SelectEqual(F512 a, F512 b, F512 x, F512 y) => new(Vector512.ConditionalSelect(Vector512.Equals(a.V, b.V), x.V, y.V));
 }
 
 internal readonly struct F256(Vector256<float> v) : IFVec<F256>
@@ -45,6 +58,12 @@ internal readonly struct F256(Vector256<float> v) : IFVec<F256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(F256 v) => F128.MaxAcross(new(Vector128.MaxNative(v.V.GetLower(), v.V.GetUpper())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MinAcross(F256 v) => F128.MinAcross(new(Vector128.MinNative(v.V.GetLower(), v.V.GetUpper())));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F256 v, float x) => Vector256.Equals(v.V, Vector256.Create(x)).ExtractMostSignificantBits();
+    public static F256 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector256<float>.Indices); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F256 operator +(F256 a, F256 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F256 SelectGreater(F256 a, F256 b, F256 x, F256 y) => new(Vector256.ConditionalSelect(Vector256.GreaterThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F256 SelectEqual(F256 a, F256 b, F256 x, F256 y) => new(Vector256.ConditionalSelect(Vector256.Equals(a.V, b.V), x.V, y.V));
 }
 
 internal readonly struct F128(Vector128<float> v) : IFVec<F128>
@@ -68,6 +87,12 @@ internal readonly struct F128(Vector128<float> v) : IFVec<F128>
         return Vector128.MinNative(x, Vector128.Shuffle(x, Vector128.Create(1, 0, 3, 2))).ToScalar();
     }
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static uint EqualBits(F128 v, float x) => Vector128.Equals(v.V, Vector128.Create(x)).ExtractMostSignificantBits();
+    public static F128 Indices { [MethodImpl(MethodImplOptions.AggressiveInlining)] get => new(Vector128<float>.Indices); }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static F128 operator +(F128 a, F128 b) => new(a.V + b.V);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F128 SelectGreater(F128 a, F128 b, F128 x, F128 y) => new(Vector128.ConditionalSelect(Vector128.GreaterThan(a.V, b.V), x.V, y.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static F128 SelectEqual(F128 a, F128 b, F128 x, F128 y) => new(Vector128.ConditionalSelect(Vector128.Equals(a.V, b.V), x.V, y.V));
 }
 
 /// <summary>The float32 row scan of the SIMD kernels.</summary>
@@ -87,9 +112,14 @@ internal static class RowScan
         : typeof(TV) == typeof(V256) ? Scan<F256>(z, out argMax, out clamp)
         : Scan<F128>(z, out argMax, out clamp);
 
+    /// <summary>Up to this many classes the scan tracks the first index of the maximum lane by lane (no branch that
+    /// depends on where the maximum is); longer rows search for it afterwards, which reads less.</summary>
+    public const int TrackedArgMaxClasses = 128;
+
     private static float Scan<TF>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TF : struct, IFVec<TF>
     {
         int n = z.Length, w = TF.Count;
+        if (n >= w && n <= TrackedArgMaxClasses) return ScanTracked<TF>(z, out argMax, out clamp);
         ref float zr = ref MemoryMarshal.GetReference(z);
         float max, min;
         if (n < w)
@@ -115,6 +145,31 @@ internal static class RowScan
         }
         argMax = IndexOf<TF>(z, max);
         clamp = !((double)max - min <= MaxUnclampedSpread); // also NaN and infinities
+        return max;
+    }
+
+    /// <summary><see cref="Scan"/> for w &lt;= n &lt;= <see cref="TrackedArgMaxClasses"/>: per lane the largest value seen
+    /// and the first position holding it (strict &gt;, positions in increasing order), the overlapping last vector
+    /// included; the first argmax is the smallest position among the lanes holding the maximum. Positions are exact floats.</summary>
+    private static float ScanTracked<TF>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TF : struct, IFVec<TF>
+    {
+        int n = z.Length, w = TF.Count;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        TF hi = TF.Splat(float.NegativeInfinity), lo = TF.Splat(float.PositiveInfinity), at = TF.Splat(0), pos = TF.Indices, step = TF.Splat(w);
+        for (int i = 0; i < n; i += w)
+        {
+            int s = Math.Min(i, n - w);
+            TF v = TF.Load(ref Unsafe.Add(ref zr, s));
+            if (s != i) pos = TF.Indices + TF.Splat(s);
+            at = TF.SelectGreater(v, hi, pos, at);
+            hi = TF.SelectGreater(v, hi, v, hi); // NaN never enters (the exponential sum sees it)
+            lo = TF.Min(lo, v);
+            pos += step;
+        }
+        float max = TF.MaxAcross(hi), min = TF.MinAcross(lo);
+        argMax = (int)TF.MinAcross(TF.SelectEqual(hi, TF.Splat(max), at, TF.Splat(float.PositiveInfinity)));
+        if (!(max > float.NegativeInfinity)) argMax = 0; // all -inf or NaN: the scalar kernel takes the row
+        clamp = !((double)max - min <= MaxUnclampedSpread);
         return max;
     }
 
