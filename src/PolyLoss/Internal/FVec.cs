@@ -107,6 +107,7 @@ internal static class RowScan
     /// vector is harmless and every width gives the same answer. A NaN may or may not reach the maximum (the
     /// hardware max drops it in some lanes); either way it reaches the exponential sum, which makes the row NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxArg<TV>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TV : struct, IDVec<TV>
         => typeof(TV) == typeof(V512) ? Scan<F512>(z, out argMax, out clamp)
         : typeof(TV) == typeof(V256) ? Scan<F256>(z, out argMax, out clamp)
@@ -116,6 +117,7 @@ internal static class RowScan
     /// depends on where the maximum is); longer rows search for it afterwards, which reads less.</summary>
     public const int TrackedArgMaxClasses = 128;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scan<TF>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TF : struct, IFVec<TF>
     {
         int n = z.Length, w = TF.Count;

@@ -46,6 +46,7 @@ internal static class VRows
     /// <remarks>Float32 rows: exp by <see cref="VMath.ExpScaled{TV}"/> in double lanes (2^-29 per term, or about 1 ulp of
     /// double with <paramref name="precise"/>, which the focal loss asks for: it raises 1 - p_t to a power), sums in double.
     /// Float64 rows: TwoSum(z, -m) carried into a full-precision exp, double-double sums.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Stats<TIn, TR, TV>(ReadOnlySpan<TIn> z, Span<TIn> store, bool precise, out double m, out TR others)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
