@@ -157,17 +157,40 @@ internal static class RowScan
     {
         int n = z.Length, w = TF.Count;
         ref float zr = ref MemoryMarshal.GetReference(z);
-        TF hi = TF.Splat(float.NegativeInfinity), lo = TF.Splat(float.PositiveInfinity), at = TF.Splat(0), pos = TF.Indices, step = TF.Splat(w);
-        for (int i = 0; i < n; i += w)
+        // Two chains (even and odd vectors) halve the loop-carried compare/select latency; the overlapping last vector
+        // joins the odd chain, whose positions per lane still increase.
+        TF hi0 = TF.Splat(float.NegativeInfinity), hi1 = hi0, lo0 = TF.Splat(float.PositiveInfinity), lo1 = lo0;
+        TF at0 = TF.Splat(0), at1 = at0, pos = TF.Indices, step = TF.Splat(w), step2 = TF.Splat(2 * w);
+        int i = 0;
+        for (; i <= n - 2 * w; i += 2 * w)
         {
-            int s = Math.Min(i, n - w);
-            TF v = TF.Load(ref Unsafe.Add(ref zr, s));
-            if (s != i) pos = TF.Indices + TF.Splat(s);
-            at = TF.SelectGreater(v, hi, pos, at);
-            hi = TF.SelectGreater(v, hi, v, hi); // NaN never enters (the exponential sum sees it)
-            lo = TF.Min(lo, v);
-            pos += step;
+            TF a = TF.Load(ref Unsafe.Add(ref zr, i)), b = TF.Load(ref Unsafe.Add(ref zr, i + w)), posB = pos + step;
+            at0 = TF.SelectGreater(a, hi0, pos, at0);
+            hi0 = TF.SelectGreater(a, hi0, a, hi0); // NaN never enters (the exponential sum sees it)
+            lo0 = TF.Min(lo0, a);
+            at1 = TF.SelectGreater(b, hi1, posB, at1);
+            hi1 = TF.SelectGreater(b, hi1, b, hi1);
+            lo1 = TF.Min(lo1, b);
+            pos += step2;
         }
+        if (i <= n - w)
+        {
+            TF a = TF.Load(ref Unsafe.Add(ref zr, i));
+            at0 = TF.SelectGreater(a, hi0, pos, at0);
+            hi0 = TF.SelectGreater(a, hi0, a, hi0);
+            lo0 = TF.Min(lo0, a);
+            i += w;
+        }
+        if (i < n)
+        {
+            TF b = TF.Load(ref Unsafe.Add(ref zr, n - w)), posB = TF.Indices + TF.Splat(n - w);
+            at1 = TF.SelectGreater(b, hi1, posB, at1);
+            hi1 = TF.SelectGreater(b, hi1, b, hi1);
+            lo1 = TF.Min(lo1, b);
+        }
+        // Lane-wise: the larger value, and on a tie the smaller position.
+        TF at = TF.SelectGreater(hi1, hi0, at1, TF.SelectEqual(hi1, hi0, TF.Min(at0, at1), at0));
+        TF hi = TF.SelectGreater(hi1, hi0, hi1, hi0), lo = TF.Min(lo0, lo1);
         float max = TF.MaxAcross(hi), min = TF.MinAcross(lo);
         argMax = (int)TF.MinAcross(TF.SelectEqual(hi, TF.Splat(max), at, TF.Splat(float.PositiveInfinity)));
         if (!(max > float.NegativeInfinity)) argMax = 0; // all -inf or NaN: the scalar kernel takes the row
