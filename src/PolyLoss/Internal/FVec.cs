@@ -115,7 +115,7 @@ internal static class RowScan
 
     /// <summary>Up to this many classes the scan tracks the first index of the maximum lane by lane (no branch that
     /// depends on where the maximum is); longer rows search for it afterwards, which reads less.</summary>
-    public const int TrackedArgMaxClasses = 128;
+    public const int TrackedArgMaxClasses = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Scan<TF>(ReadOnlySpan<float> z, out int argMax, out bool clamp) where TF : struct, IFVec<TF>
