@@ -73,7 +73,7 @@ internal static class VRows
         return true;
     }
 
-    /// <summary>Compile-time flags for the float32 loop (<see cref="FloatSumExp"/>).</summary>
+    /// <summary>Compile-time flags for the row loops (clamped exponential, precise exponential, infinity guards).</summary>
     private struct Yes;
     private struct No;
 
@@ -291,7 +291,7 @@ internal static class VRows
     /// <summary>
     /// Dense row sums over k != a in double-double lanes (float64): T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k) and
     /// Q = sum y_k e_k, with z - m and the products kept exact. Without <typeparamref name="TGuard"/> = <see cref="Yes"/>
-    /// the infinity guards are left out (the caller checks that the sums came out finite).
+    /// the infinity guards are left out except in the padded tail (the caller checks that the sums came out finite).
     /// </summary>
     private static Rows.DenseSums<TR> DoubleDenseSums<TIn, TR, TV, TGuard>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y,
         ReadOnlySpan<double> weights, double smoothing, double m, int a)
