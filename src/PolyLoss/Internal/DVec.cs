@@ -197,7 +197,8 @@ internal static class VMath
     /// exp(d) * 2^64 for d &lt;= 0, the float32 kernels' exponential. On 512-bit lanes: d = (e + j/16) ln 2 + r with
     /// |r| &lt;= ln2/32, a 16-entry table of 2^(j/16 + 64) (VPERMT2PD), exp(r) by a minimax cubic 1 + r + c2 r^2 + c3 r^3
     /// (relative error below 1.6e-9 = 2^-29.2) or with <paramref name="precise"/> the degree-7 Taylor polynomial
-    /// (2^-59, so about 1 ulp of double in all), and VSCALEFPD by 2^e; 10-13 operations per 8 lanes. Other widths use
+    /// (2^-59) and ln 2 in two parts (below 5e-16, about 2 ulp of double, in all; tested), and VSCALEFPD by 2^e; 11-16
+    /// operations per 8 lanes. Other widths use
     /// <see cref="Exp{TV}(TV, bool, double)"/> (2^-36, or 1 ulp with <paramref name="precise"/>).
     /// Without <paramref name="clamp"/>, d must be finite and at least -9e13 (callers check the row's range); with it
     /// -inf gives 0. NaN stays NaN either way.
@@ -210,7 +211,11 @@ internal static class VMath
         if (clamp) x = Vector512.MaxNative(Vector512.Create(-800.0), x); // MAXPD returns its second operand, so NaN stays
         Vector512<double> k = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(TableMagic));
         Vector512<double> e = k - Vector512.Create(TableMagic); // n / 16: multiple of 1/16, |e| < 2^47
-        Vector512<double> r = Vector512.FusedMultiplyAdd(e, Vector512.Create(-Ln2), x);
+        // One product with ln 2 rounded to double leaves |e| 2^-55 in r (2^-45 of the result at e = -1000): ample for the
+        // cubic; the precise form takes the fdlibm split (e Ln2Hi is exact for |e| < 2^16).
+        Vector512<double> r = precise
+            ? Vector512.FusedMultiplyAdd(e, Vector512.Create(-Ln2Lo), Vector512.FusedMultiplyAdd(e, Vector512.Create(-Ln2Hi), x))
+            : Vector512.FusedMultiplyAdd(e, Vector512.Create(-Ln2), x);
         Vector512<double> w;
         if (precise)
         {
