@@ -42,7 +42,7 @@ public class ExpKernelTests
     {
         if (Vector512.IsHardwareAccelerated) yield return [512];
         if (Vector256.IsHardwareAccelerated) yield return [256];
-        if (Vector128.IsHardwareAccelerated) yield return [128];
+        yield return [128]; // also without SIMD hardware (software Vector128), as the scalar-only CI run has it
     }
 
     [Theory]
