@@ -276,7 +276,7 @@ internal static class VRows
             // Float32: the table exp in double lanes, sums in double (see FloatDenseSums); the gradient pass below uses
             // its precise form, which soft labels near the optimum need.
             ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z), yf = MemoryMarshal.Cast<TIn, float>(y);
-            var fs = clamp ? FloatDenseSums<TV, Yes>(zf, yf, weights, smoothing, m, a) : FloatDenseSums<TV, No>(zf, yf, weights, smoothing, m, a);
+            var fs = clamp ? FloatDenseSums<TV, Yes>(zf, yf, weights, smoothing, m, a, n) : FloatDenseSums<TV, No>(zf, yf, weights, smoothing, m, a, n);
             return DenseFinishAndGradient<TIn, TR, TV>(z, y, weights, smoothing, c, grad, scale, labelGrad,
                 new Rows.DenseSums<TR> { Others = TR.From(fs.T), Labels = TR.From(fs.Y), Gaps = TR.From(fs.D), LabelExp = TR.From(fs.Q) }, m, a, clamp);
         }
@@ -470,82 +470,57 @@ internal static class VRows
     /// (zero labels skipped), with effective labels y = w (keep y + s/C); the table exp (<see cref="VMath.ExpScaled{TV}"/>),
     /// everything in double lanes.</summary>
     private static (double T, double Y, double D, double Q) FloatDenseSums<TV, TClamp>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
-        ReadOnlySpan<double> weights, double smoothing, double m, int a)
+        ReadOnlySpan<double> weights, double smoothing, double m, int a, int classes)
         where TV : struct, IDVec<TV>
     {
         bool clamp = typeof(TClamp) == typeof(Yes);
         int n = z.Length, w = TV.Count;
-        double keep = 1 - smoothing, add = smoothing / n;
-        TV zero = TV.Splat(0), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
+        if (n < w) return ShortDenseSums<TV>(z, y, weights, smoothing, m, a);
+        double keep = 1 - smoothing, add = smoothing / classes;
+        TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
         TV t = zero, ys = zero, ds = zero, qs = zero;
-        if (!clamp && n >= w)
-        {
-            // Finite logits: zero labels add exact zeros, so only the lane of a is dropped (in its vector, and in the last,
-            // overlapping vector together with the lanes summed already).
-            ref float zr = ref MemoryMarshal.GetReference(z), yr = ref MemoryMarshal.GetReference(y);
-            ref double wr = ref MemoryMarshal.GetReference(weights);
-            bool adjust = smoothing != 0 || !weights.IsEmpty;
-            int va = a - a % w;
-            for (int i = 0; i < n; i += w)
-            {
-                int at = Math.Min(i, n - w);
-                TV zv = TV.Load(ref Unsafe.Add(ref zr, at)), yv = TV.Load(ref Unsafe.Add(ref yr, at));
-                if (adjust) yv = TV.Fma(yv, kv, addv) * (weights.IsEmpty ? TV.Splat(1) : TV.Load(ref Unsafe.Add(ref wr, at)));
-                TV e = VMath.ExpScaled(zv - mv, clamp: false, precise: false);
-                if (at != i || i == va)
-                {
-                    TV idx = TV.Indices + TV.Splat(at);
-                    TV drop = TV.Or(TV.LessThan(idx, TV.Splat(i)), TV.Equal(idx, av));
-                    e = TV.AndNot(e, drop);
-                    yv = TV.AndNot(yv, drop);
-                }
-                t += e;
-                ys += yv;
-                ds = TV.Fma(yv, mv - zv, ds);
-                qs = TV.Fma(yv, e, qs);
-            }
-            return (TV.Sum(t) * Unshift, TV.Sum(ys), TV.Sum(ds), TV.Sum(qs) * Unshift);
-        }
-        Span<float> zBuf = stackalloc float[TV.Count], yBuf = stackalloc float[TV.Count];
-        Span<double> wBuf = stackalloc double[TV.Count];
-        bool weighted = !weights.IsEmpty;
+        bool adjust = smoothing != 0 || !weights.IsEmpty;
+        ref float zr = ref MemoryMarshal.GetReference(z), yr = ref MemoryMarshal.GetReference(y);
+        ref double wr = ref MemoryMarshal.GetReference(weights);
+        // The last vector overlaps the one before it.
+        int va = a - a % w, last = n - w;
         for (int i = 0; i < n; i += w)
         {
-            TV zv, yv, e, wv = TV.Splat(1);
-            if (i <= n - w)
+            int at = Math.Min(i, last);
+            TV zv = TV.Load(ref Unsafe.Add(ref zr, at)), yv = TV.Load(ref Unsafe.Add(ref yr, at));
+            if (adjust) yv = TV.Fma(yv, kv, addv) * (weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, at)));
+            TV e = VMath.ExpScaled(zv - mv, clamp, precise: false);
+            // Lane a is dropped in its vector, and in the overlapping last vector together with the lanes summed already.
+            if (at != i || i == va)
             {
-                zv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
-                yv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
-                if (weighted) wv = TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
-                e = VMath.ExpScaled(zv - mv, clamp, precise: false);
+                TV idx = TV.Indices + TV.Splat(at);
+                TV drop = TV.Or(TV.LessThan(idx, TV.Splat(i)), TV.Equal(idx, av));
+                e = TV.AndNot(e, drop);
+                yv = TV.AndNot(yv, drop);
             }
-            else
-            {
-                // Tail: padded copies (-inf logits, zero labels), and zero weights on the padding so smoothing adds nothing.
-                zBuf.Fill(float.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
-                z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
-                if (weighted) weights[i..].CopyTo(wBuf);
-                else wBuf[..(n - i)].Fill(1.0);
-                zv = TV.Load(ref MemoryMarshal.GetReference(zBuf));
-                yv = TV.Load(ref MemoryMarshal.GetReference(yBuf));
-                wv = TV.Load(ref MemoryMarshal.GetReference(wBuf));
-                e = VMath.ExpScaled(zv - mv, clamp: true, precise: false);
-            }
-            TV isA = TV.Equal(TV.Indices + TV.Splat(i), av);
-            t += TV.AndNot(e, isA);
-            yv = TV.Fma(yv, kv, addv) * wv;
-            TV skip = TV.Or(isA, TV.Equal(yv, zero));
-            TV ym = TV.AndNot(yv, skip);
-            ys += ym;
-            ds += TV.AndNot(ym * (mv - zv), skip); // 0 * inf lanes cleared
-            qs = TV.Fma(ym, e, qs);
+            t += e;
+            ys += yv;
+            // Zero labels add exact zeros (0 log 0 = 0); only next to a -inf logit (clamped rows) is 0 * inf cleared.
+            if (clamp) ds += TV.AndNot(yv * (mv - zv), TV.Equal(yv, zero));
+            else ds = TV.Fma(yv, mv - zv, ds);
+            qs = TV.Fma(yv, e, qs);
         }
-        double ts = 0, yt = 0, dt = 0, qt = 0;
-        for (int k = 0; k < w; k++)
-        {
-            ts += TV.Lane(t, k); yt += TV.Lane(ys, k); dt += TV.Lane(ds, k); qt += TV.Lane(qs, k);
-        }
-        return (ts * Unshift, yt, dt, qt * Unshift);
+        return (TV.Sum(t) * Unshift, TV.Sum(ys), TV.Sum(ds), TV.Sum(qs) * Unshift);
+    }
+
+    /// <summary><see cref="FloatDenseSums"/> for a row shorter than a vector: padded copies (-inf logits, zero labels, and
+    /// zero weights on the padding so smoothing adds nothing there) through the clamped form.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (double T, double Y, double D, double Q) ShortDenseSums<TV>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
+        ReadOnlySpan<double> weights, double smoothing, double m, int a) where TV : struct, IDVec<TV>
+    {
+        Span<float> zBuf = stackalloc float[TV.Count], yBuf = stackalloc float[TV.Count];
+        Span<double> wBuf = stackalloc double[TV.Count];
+        zBuf.Fill(float.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
+        z.CopyTo(zBuf); y.CopyTo(yBuf);
+        if (!weights.IsEmpty) weights.CopyTo(wBuf);
+        else wBuf[..z.Length].Fill(1.0);
+        return FloatDenseSums<TV, Yes>(zBuf, yBuf, wBuf, smoothing, m, a, z.Length);
     }
 
     /// <summary>Float32 dense gradients: probabilities from a full-precision exp in double lanes (so labels close to p
@@ -584,7 +559,7 @@ internal static class VRows
             TV zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref zr, at)), yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref yr, at));
             TV wv = weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, at));
             TV ye = adjust ? TV.Fma(yv, kv, addv) * wv : yv;
-            TV p = (clamp ? VMath.ExpScaled(zv - mv, clamp: true, precise: true) : VMath.ExpScaled(zv - mv, clamp: false, precise: true)) * ps;
+            TV p = VMath.ExpScaled(zv - mv, clamp, precise: true) * ps;
             if (wantG) StoreIn(ref Unsafe.Add(ref gr, at), (p * bv - ye * TV.Fma(ev, p, one)) * sc);
             if (wantGy) StoreIn(ref Unsafe.Add(ref gyr, at), ((lv + (mv - zv)) + ev * (one - p)) * lsc * wv);
         }
