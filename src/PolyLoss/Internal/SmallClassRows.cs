@@ -124,12 +124,7 @@ internal static class SmallClassRows
             // Confident rows (T <= 2/63): phi(T) + (1 + eps) q, phi = 2 s^2 / (1 + s) + 2 (s^3/3 + ... + s^13/13), s = T / (2 + T).
             TV sv = Div(sum, sum + TV.Splat(2));
             TV s2 = sv * sv;
-            TV series = TV.Fma(s2, TV.Splat(1.0 / 13), TV.Splat(1.0 / 11));
-            series = TV.Fma(series, s2, TV.Splat(1.0 / 9));
-            series = TV.Fma(series, s2, TV.Splat(1.0 / 7));
-            series = TV.Fma(series, s2, TV.Splat(1.0 / 5));
-            series = TV.Fma(series, s2, TV.Splat(1.0 / 3));
-            TV phi = Div(TV.Splat(2) * s2, one + sv) + TV.Splat(2) * sv * s2 * series;
+            TV phi = Div(TV.Splat(2) * s2, one + sv) + TV.Splat(2) * sv * s2 * OddSeries(s2, 13);
             TV confident = TV.Equal(TV.Max(sum, TV.Splat(RowMath.PhiThreshold)), TV.Splat(RowMath.PhiThreshold));
             lossA = TV.Select(confident, TV.Fma(TV.Splat(1 + eps), qA, phi), direct);
         }
@@ -144,6 +139,16 @@ internal static class SmallClassRows
         factor *= scale;
         top = zero - q * factor;
         perS = Div(factor, s);
+    }
+
+    /// <summary>1/3 + s2/5 + s2^2/7 + ... + s2^((last - 3) / 2)/last by Horner (the atanh series after its first term);
+    /// <paramref name="last"/> odd, at least 5.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV OddSeries<TV>(TV s2, int last) where TV : struct, IDVec<TV>
+    {
+        TV sum = TV.Fma(s2, TV.Splat(1.0 / last), TV.Splat(1.0 / (last - 2)));
+        for (int n = last - 4; n >= 3; n -= 2) sum = TV.Fma(sum, s2, TV.Splat(1.0 / n));
+        return sum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -162,13 +167,7 @@ internal static class SmallClassRows
         TV f = u * TV.Pow2Neg(k);
         TV s = Div(f - one, f + one);
         TV s2 = s * s;
-        TV poly = TV.Fma(s2, TV.Splat(1.0 / 15), TV.Splat(1.0 / 13));
-        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 11));
-        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 9));
-        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 7));
-        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 5));
-        poly = TV.Fma(poly, s2, TV.Splat(1.0 / 3));
-        TV logf = TV.Splat(2) * TV.Fma(s * s2, poly, s);
+        TV logf = TV.Splat(2) * TV.Fma(s * s2, OddSeries(s2, 15), s);
         return TV.Fma(k, TV.Splat(0.69314718055994530942), logf) + corr;
     }
 }
