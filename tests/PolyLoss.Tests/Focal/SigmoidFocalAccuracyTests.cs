@@ -19,17 +19,6 @@ public class SigmoidFocalAccuracyTests(ITestOutputHelper output)
 
     private static FocalOptions Options((double Gamma, double? Alpha, double Eps) s) => new() { Gamma = s.Gamma, Alpha = s.Alpha, Epsilon = s.Eps };
 
-    private sealed class Worst(string name)
-    {
-        public double Ulps;
-        public string Where = "";
-        public void Add(double ulps, string where)
-        {
-            if (!(ulps <= Ulps)) { Ulps = ulps; Where = where; }
-        }
-        public override string ToString() => $"{name}: max {Ulps:G3} ulp at {Where}";
-    }
-
     [Fact]
     public void Hard_targets_double_loss_within_4_ulp_and_gradient_within_4_ulp()
     {

@@ -46,17 +46,6 @@ public class SoftmaxFocalAccuracyTests(ITestOutputHelper output)
         yield return ([17, 17.5f, -40, 2], 0);
     }
 
-    private sealed class Worst(string name)
-    {
-        public double Ulps;
-        public string Where = "";
-        public void Add(double ulps, string where)
-        {
-            if (!(ulps <= Ulps)) { Ulps = ulps; Where = where; }
-        }
-        public override string ToString() => $"{name}: max {Ulps:G3} ulp at {Where}";
-    }
-
     /// <summary>Every kernel path this machine has (scalar and SIMD row statistics), by name.</summary>
     public static TheoryData<string> Paths()
     {
