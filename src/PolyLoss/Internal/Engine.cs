@@ -292,11 +292,11 @@ internal static unsafe class Engine
                 int r = r0 + i, t = job.Targets[r];
                 var z = new ReadOnlySpan<float>((float*)job.Logits + (long)r * c, c);
                 Span<float> g = job.Grad == null ? default : new Span<float>((float*)job.Grad + (long)r * c, c);
+                double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
+                laneScale[i] = u * (weights.IsEmpty ? 1 : weights[t]); // special rows use it too
                 if (!VRows.Stats<float, R64, TV>(z, g, precise: false, out double m, out R64 others)) { kind[i] = 2; continue; }
                 kind[i] = 0;
                 laneT[i] = others.V; laneM[i] = m; laneZt[i] = z[t];
-                double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
-                laneScale[i] = u * (weights.IsEmpty ? 1 : weights[t]);
             }
             SmallClassRows.Finish(TV.Load(ref laneT[0]), TV.Load(ref laneZt[0]), TV.Load(ref laneM[0]), eps, TV.Load(ref laneScale[0]),
                 out TV loss, out TV top, out TV perS);
@@ -313,8 +313,7 @@ internal static unsafe class Engine
                 else if (kind[i] == 2)
                 {
                     var z = new ReadOnlySpan<float>((float*)job.Logits + (long)r * c, c);
-                    double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
-                    l = Rows.Target<float, R64>(z, t, new ReadOnlySpan<double>(in eps), g, u * wt) * wt;
+                    l = Rows.Target<float, R64>(z, t, new ReadOnlySpan<double>(in eps), g, laneScale[i]) * wt;
                 }
                 else
                 {
