@@ -35,9 +35,16 @@ public static partial class Quick
                 case "--case": cases.Add(Case.Parse(args[++i])); break;
                 case "--methods": methods = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries); break;
                 case "--exact": exact = true; break;
+                case "--threads":
+                    Workload.LibraryOptions = new PolyLoss.PolyLossOptions
+                    {
+                        Epsilon = Workload.Epsilon, MaxDegreeOfParallelism = int.Parse(args[++i], CultureInfo.InvariantCulture),
+                    };
+                    break;
                 case "-h" or "--help":
-                    Console.WriteLine("quick [--time SECONDS_PER_CASE (1)] [--no-torch] [--case \"4096x1000 int f32\"]... [--methods Poly,Poly_Grad,...] [--exact]");
+                    Console.WriteLine("quick [--time SECONDS_PER_CASE (1)] [--no-torch] [--case \"4096x1000 int f32\"]... [--methods Poly,Poly_Grad,...] [--exact] [--threads N]");
                     Console.WriteLine("  --exact: only the listed methods (by default the bounds and the library are added, for the ratios)");
+                    Console.WriteLine("  --threads N: the library's calls capped at N threads (the bounds, Exp and LibTorch keep 2): per-core kernel timing");
                     Console.WriteLine("cases: " + string.Join(" | ", Case.All()));
                     Console.WriteLine("methods: " + string.Join(",", Names.Forward.Concat(Names.ForwardBackward)));
                     return 0;

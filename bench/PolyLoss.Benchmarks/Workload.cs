@@ -44,6 +44,10 @@ public static class Workload
     public const double Epsilon = 2.0;
     public static IWorkload Create(Case c) => c.Double ? new Workload<double>(c) : new Workload<float>(c);
 
+    /// <summary>The library's options: Poly-1 at <see cref="Epsilon"/>, all cores unless the quick mode's <c>--threads N</c>
+    /// caps them.</summary>
+    public static PolyLoss.PolyLossOptions LibraryOptions { get; set; } = new() { Epsilon = Epsilon };
+
     private static bool _torchThreadsSet;
 
     public static void InitTorch()
@@ -230,33 +234,35 @@ public sealed class Workload<T> : IWorkload where T : unmanaged, IFloatingPointI
 
     public void Poly()
     {
+        var o = Workload.LibraryOptions;
         if (typeof(T) == typeof(float))
         {
             var z = Cast<float>(_logits); var l = CastW<float>(_losses);
-            if (Case.Dense) PolyLoss.Poly.CrossEntropy(z, Cast<float>(_labels), l, _classes, 2f);
-            else PolyLoss.Poly.CrossEntropy(z, _targets, l, _classes, 2f);
+            if (Case.Dense) PolyLoss.Poly.CrossEntropy(z, Cast<float>(_labels), l, _classes, o);
+            else PolyLoss.Poly.CrossEntropy(z, _targets, l, _classes, o);
         }
         else
         {
             var z = Cast<double>(_logits); var l = CastW<double>(_losses);
-            if (Case.Dense) PolyLoss.Poly.CrossEntropy(z, Cast<double>(_labels), l, _classes, 2.0);
-            else PolyLoss.Poly.CrossEntropy(z, _targets, l, _classes, 2.0);
+            if (Case.Dense) PolyLoss.Poly.CrossEntropy(z, Cast<double>(_labels), l, _classes, o);
+            else PolyLoss.Poly.CrossEntropy(z, _targets, l, _classes, o);
         }
     }
 
     public void PolyGrad()
     {
+        var o = Workload.LibraryOptions;
         if (typeof(T) == typeof(float))
         {
             var z = Cast<float>(_logits); var l = CastW<float>(_losses); var g = CastW<float>(_grad);
-            if (Case.Dense) PolyLoss.Poly.CrossEntropyWithGradient(z, Cast<float>(_labels), l, g, _classes, 2f);
-            else PolyLoss.Poly.CrossEntropyWithGradient(z, _targets, l, g, _classes, 2f);
+            if (Case.Dense) PolyLoss.Poly.CrossEntropyWithGradient(z, Cast<float>(_labels), l, g, _classes, o);
+            else PolyLoss.Poly.CrossEntropyWithGradient(z, _targets, l, g, _classes, o);
         }
         else
         {
             var z = Cast<double>(_logits); var l = CastW<double>(_losses); var g = CastW<double>(_grad);
-            if (Case.Dense) PolyLoss.Poly.CrossEntropyWithGradient(z, Cast<double>(_labels), l, g, _classes, 2.0);
-            else PolyLoss.Poly.CrossEntropyWithGradient(z, _targets, l, g, _classes, 2.0);
+            if (Case.Dense) PolyLoss.Poly.CrossEntropyWithGradient(z, Cast<double>(_labels), l, g, _classes, o);
+            else PolyLoss.Poly.CrossEntropyWithGradient(z, _targets, l, g, _classes, o);
         }
     }
 
