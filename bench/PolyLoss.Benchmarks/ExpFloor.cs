@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using PolyLoss.Internal;
+
+namespace PolyLoss.Benchmarks;
+
+/// <summary>
+/// <c>expfloor</c>: what the exponential sum of a float32 row (sum of exp(z_k - m), the inner loop of every forward
+/// kernel) costs per 16 elements on one core, in the library's double lanes against float lanes with and without
+/// the corrections a 1-ulp loss needs, and how accurate each is. An experiment for docs/benchmarks.md ("lower
+/// bounds"), not a test; AVX-512 only. The float-lane variants live here, not in the library.
+/// </summary>
+public static class ExpFloor
+{
+    private const int Rows = 32;
+
+    public static int Run(string[] args)
+    {
+        if (!Avx512F.IsSupported || !Avx512DQ.IsSupported)
+        {
+            Console.Error.WriteLine("expfloor needs AVX-512 (F, DQ).");
+            return 2;
+        }
+        int n = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1024;
+        if (n < 16 || n % 16 != 0) { Console.Error.WriteLine("classes must be a positive multiple of 16"); return 2; }
+        double offset = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        var rng = new Random(7);
+        var z = new float[Rows * n];
+        var m = new float[Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int k = 0; k < n; k++) z[r * n + k] = (float)(offset + 3 * Normal(rng)); // N(offset, 3^2)
+            m[r] = z.AsSpan(r * n, n).ToArray().Max();
+        }
+        var exact = new double[Rows];
+        for (int r = 0; r < Rows; r++)
+        {
+            double s = 0; // Math.Exp (about 1 ulp of double) summed in double: ~1e-13 relative here, far below 2^-24
+            for (int k = 0; k < n; k++) s += Math.Exp((double)z[r * n + k] - m[r]);
+            exact[r] = s;
+        }
+        (string Name, Func<float[], int, int, float, double> Sum)[] variants =
+        [
+            ("library: double lanes, table exp (VMath.ExpScaled)", SumDouble),
+            ("float lanes, z - m rounded to float", (a, o, c, mm) => SumFloat(a, o, c, mm, Correction.None)),
+            ("float lanes + TwoSum(z, -m) carried into r", (a, o, c, mm) => SumFloat(a, o, c, mm, Correction.TwoSum)),
+            ("float lanes + TwoSum + two-part table, FMA form", (a, o, c, mm) => SumFloat(a, o, c, mm, Correction.Full)),
+        ];
+        Console.WriteLine($"{Rows} rows x {n} classes, logits N({offset}, 3^2), one thread; row error = max over rows of |sum / exact - 1|, " +
+            "term error = max over 20000 single terms exp(z - m), z - m in [-20, 0] (m in +-64), both in units of 2^-24");
+        Console.WriteLine("| variant | ns per 16 elements | cycles per 16 at 2.6 GHz | row error | term error |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        // Single terms: a row of 16 copies of z, whose sum is 16 exp(z - m).
+        var terms = new (float Z, float M)[20000];
+        for (int i = 0; i < terms.Length; i++)
+        {
+            float mm = (float)((rng.NextDouble() * 2 - 1) * 64);
+            terms[i] = ((float)(mm - rng.NextDouble() * 20), mm);
+        }
+        var times = new List<double>[variants.Length];
+        for (int v = 0; v < variants.Length; v++) times[v] = [];
+        double sink = 0;
+        for (int round = 0; round < 15; round++)
+            for (int v = 0; v < variants.Length; v++)
+            {
+                var f = variants[v].Sum;
+                int reps = Math.Max(1, 4_000_000 / (Rows * n));
+                var sw = Stopwatch.StartNew();
+                for (int rep = 0; rep < reps; rep++)
+                    for (int r = 0; r < Rows; r++) sink += f(z, r * n, n, m[r]);
+                times[v].Add(sw.Elapsed.TotalNanoseconds / reps / (Rows * n / 16.0));
+            }
+        for (int v = 0; v < variants.Length; v++)
+        {
+            double err = 0;
+            for (int r = 0; r < Rows; r++) err = Math.Max(err, Math.Abs(variants[v].Sum(z, r * n, n, m[r]) * Math.Pow(2, -64) / exact[r] - 1));
+            double termErr = 0;
+            var row = new float[16];
+            foreach (var (tz, tm) in terms)
+            {
+                Array.Fill(row, tz);
+                double exactTerm = Math.Exp((double)tz - tm);
+                termErr = Math.Max(termErr, Math.Abs(variants[v].Sum(row, 0, 16, tm) * Math.Pow(2, -64) / (16 * exactTerm) - 1));
+            }
+            double ns = times[v].Order().ElementAt(times[v].Count / 2);
+            Console.WriteLine($"| {variants[v].Name} | {ns:0.00} | {ns * 2.6:0.0} | {err / Math.Pow(2, -24):0.000} | {termErr / Math.Pow(2, -24):0.000} |");
+        }
+        return sink == 42 ? 1 : 0;
+    }
+
+    private static double Normal(Random rng) => Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+
+    /// <summary>The library's loop body: widen to double, the table exponential, two accumulators.</summary>
+    private static double SumDouble(float[] z, int offset, int n, float m)
+    {
+        ref float zr = ref z[offset];
+        V512 mv = V512.Splat(m), a0 = V512.Splat(0), a1 = a0;
+        for (int i = 0; i < n; i += 16)
+        {
+            a0 += VMath.ExpScaled(V512.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp: false, precise: false);
+            a1 += VMath.ExpScaled(V512.Load(ref Unsafe.Add(ref zr, i + 8)) - mv, clamp: false, precise: false);
+        }
+        return V512.Sum(a0 + a1);
+    }
+
+    private enum Correction { None, TwoSum, Full }
+
+    private const double Log2E = 1.4426950408889634;
+    private const float MagicF = 12582912f; // 1.5 * 2^23: k = s 16 log2(e) + MagicF rounds to an integer n (units of 1/16)
+    private const float Ln2By16Hi = 0.0433197021484375f; // 12 bits: n Ln2By16Hi is exact for |n| < 2^12
+    private const float Ln2By16Lo = 1.996636559080389e-06f;
+
+    private static readonly float[] TableHi = new float[16], TableLo = new float[16];
+
+    static ExpFloor()
+    {
+        for (int j = 0; j < 16; j++)
+        {
+            double t = Math.Pow(2, j / 16.0 + 64);
+            TableHi[j] = (float)t;
+            TableLo[j] = (float)(t - TableHi[j]);
+        }
+    }
+
+    /// <summary>exp(z - m) * 2^64 in float lanes (16 at a time), summed in double lanes.</summary>
+    private static double SumFloat(float[] z, int offset, int n, float m, Correction c)
+    {
+        ref float zr = ref z[offset];
+        Vector512<float> nm = Vector512.Create(-m), th = Vector512.Create(TableHi), tl = Vector512.Create(TableLo);
+        Vector512<double> a0 = Vector512<double>.Zero, a1 = a0;
+        for (int i = 0; i < n; i += 16)
+        {
+            Vector512<float> zv = Vector512.LoadUnsafe(ref Unsafe.Add(ref zr, i));
+            Vector512<float> s = zv + nm, err = Vector512<float>.Zero;
+            if (c != Correction.None)
+            {
+                Vector512<float> bb = s - zv;
+                err = (zv - (s - bb)) + (nm - bb); // TwoSum: s + err = z - m exactly
+            }
+            Vector512<float> k = Vector512.FusedMultiplyAdd(s, Vector512.Create((float)(16 * Log2E)), Vector512.Create(MagicF));
+            Vector512<float> nn = k - Vector512.Create(MagicF);
+            Vector512<float> r = Vector512.FusedMultiplyAdd(nn, Vector512.Create(-Ln2By16Hi), s);
+            r = Vector512.FusedMultiplyAdd(nn, Vector512.Create(-Ln2By16Lo), c == Correction.None ? r : r + err);
+            Vector512<float> t = Avx512F.PermuteVar16x32(th, k.AsInt32()), v;
+            if (c == Correction.Full)
+            {
+                // q = exp(r) - 1; t (1 + q) + tl as t + (t q + tl): one rounding at the end.
+                Vector512<float> q = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(r, Vector512.Create(0.16666718f), Vector512.Create(0.50001616f)), r, Vector512.Create(1f)) * r;
+                v = t + Vector512.FusedMultiplyAdd(t, q, Avx512F.PermuteVar16x32(tl, k.AsInt32()));
+            }
+            else
+            {
+                Vector512<float> w = Vector512.FusedMultiplyAdd(r, Vector512.Create(0.16666718f), Vector512.Create(0.50001616f));
+                w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1f));
+                w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1f));
+                v = t * w;
+            }
+            Vector512<float> e = Avx512F.Scale(v, nn * Vector512.Create(0.0625f)); // times 2^floor(n / 16)
+            a0 += Avx512F.ConvertToVector512Double(e.GetLower());
+            a1 += Avx512F.ConvertToVector512Double(e.GetUpper());
+        }
+        return Vector512.Sum(a0 + a1);
+    }
+}
