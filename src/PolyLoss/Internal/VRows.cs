@@ -303,73 +303,82 @@ internal static class VRows
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
         bool guarded = typeof(TGuard) == typeof(Yes);
-        int n = z.Length;
-        bool dd = typeof(TR) == typeof(R128);
-        bool full = typeof(TIn) == typeof(double);
+        int n = z.Length, w = TV.Count, i = 0;
         double keep = 1 - smoothing, add = smoothing / n;
-        int w = TV.Count;
         TV zero = TV.Splat(0), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
-        TV tH = zero, tL = zero, yH = zero, yL = zero, gH = zero, gL = zero, qH = zero, qL = zero;
-        Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count];
-        Span<double> wBuf = stackalloc double[TV.Count];
-        for (int i = 0; i < n; i += w)
+        var acc = new DenseAccumulators<TV>(zero);
+        // Whole vectors with the guards known at compile time; then the tail, whose padding holds -inf logits (guarded).
+        for (; i <= n - w; i += w)
         {
-            TV zv, yv, idx = TV.Indices + TV.Splat(i);
-            if (i <= n - w)
-            {
-                zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
-                yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
-                if (smoothing != 0) yv = TV.Fma(yv, kv, addv);
-                if (!weights.IsEmpty) yv *= TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
-            }
-            else
-            {
-                // Tail: padded copies (-inf logits, zero labels and weights) that add nothing.
-                zBuf.Fill(TIn.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
-                z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
-                zv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(zBuf));
-                yv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(yBuf));
-                if (smoothing != 0) yv = TV.Fma(yv, kv, addv);
-                // Weights of the padding lanes are 0, so smoothing does not leak into them.
-                if (!weights.IsEmpty) weights[i..].CopyTo(wBuf);
-                else wBuf[..(n - i)].Fill(1.0);
-                yv *= TV.Load(ref MemoryMarshal.GetReference(wBuf));
-            }
-            bool guard = guarded || i > n - w; // the padded tail holds -inf logits
-            TV isA = TV.Equal(idx, av);
-            // 0 * log 0 = 0: zero labels contribute nothing (unguarded: exact zeros, as every logit is finite then).
-            TV skip = guard ? TV.Or(isA, TV.Equal(yv, zero)) : isA;
-            TV eh = ExpOfGap(zv, mv, full, 0, out TV el);
-            Accumulate(ref tH, ref tL, TV.AndNot(eh, isA), TV.AndNot(el, isA), dd, guard);
-            TV ym = TV.AndNot(yv, skip);
-            Accumulate(ref yH, ref yL, ym, zero, dd, guard);
-            TV gap = mv - zv; // >= 0; +inf for -inf logits, kept only where the label is non-zero
-            if (dd)
-            {
-                TV bb = gap - mv;
-                TV gapLo = (mv - (gap - bb)) + (zero - zv - bb);
-                TV ph = ym * gap;
-                if (guard)
-                {
-                    TV pl = TV.Fma(ym, gap, zero - ph) + ym * TV.Select(TV.Equal(gap - gap, zero), gapLo, zero);
-                    Accumulate(ref gH, ref gL, TV.AndNot(ph, skip), TV.Select(TV.Equal(ph - ph, zero), TV.AndNot(pl, skip), zero), true, true);
-                }
-                else Accumulate(ref gH, ref gL, ph, TV.Fma(ym, gap, zero - ph) + ym * gapLo, true, false);
-                TV qh = ym * eh;
-                TV ql = TV.Fma(ym, eh, zero - qh) + ym * el;
-                Accumulate(ref qH, ref qL, qh, ql, true, guard);
-            }
-            else
-            {
-                gH += TV.AndNot(ym * gap, skip);
-                qH = TV.Fma(ym, eh, qH);
-            }
+            TV zv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(z), i));
+            TV yv = LoadIn<TIn, TV>(ref Unsafe.Add(ref MemoryMarshal.GetReference(y), i));
+            if (smoothing != 0) yv = TV.Fma(yv, kv, addv);
+            if (!weights.IsEmpty) yv *= TV.Load(ref Unsafe.Add(ref MemoryMarshal.GetReference(weights), i));
+            DoubleDenseStep<TIn, TR, TV>(ref acc, zv, yv, TV.Equal(TV.Indices + TV.Splat(i), av), mv, guarded);
+        }
+        if (i < n)
+        {
+            // Tail: padded copies (-inf logits, zero labels and weights) that add nothing.
+            Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count];
+            Span<double> wBuf = stackalloc double[TV.Count];
+            zBuf.Fill(TIn.NegativeInfinity); yBuf.Clear(); wBuf.Clear();
+            z[i..].CopyTo(zBuf); y[i..].CopyTo(yBuf);
+            TV zv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(zBuf));
+            TV yv = LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(yBuf));
+            if (smoothing != 0) yv = TV.Fma(yv, kv, addv);
+            // Weights of the padding lanes are 0, so smoothing does not leak into them.
+            if (!weights.IsEmpty) weights[i..].CopyTo(wBuf);
+            else wBuf[..(n - i)].Fill(1.0);
+            yv *= TV.Load(ref MemoryMarshal.GetReference(wBuf));
+            DoubleDenseStep<TIn, TR, TV>(ref acc, zv, yv, TV.Equal(TV.Indices + TV.Splat(i), av), mv, guard: true);
         }
         return new Rows.DenseSums<TR>
         {
-            Others = Reduce<TR, TV>(tH, tL), Labels = Reduce<TR, TV>(yH, yL),
-            Gaps = Reduce<TR, TV>(gH, gL), LabelExp = Reduce<TR, TV>(qH, qL),
+            Others = Reduce<TR, TV>(acc.TH, acc.TL), Labels = Reduce<TR, TV>(acc.YH, acc.YL),
+            Gaps = Reduce<TR, TV>(acc.GH, acc.GL), LabelExp = Reduce<TR, TV>(acc.QH, acc.QL),
         };
+    }
+
+    /// <summary>The running (hi, lo) lane sums of <see cref="DoubleDenseSums"/>.</summary>
+    private struct DenseAccumulators<TV>(TV zero) where TV : struct, IDVec<TV>
+    {
+        public TV TH = zero, TL = zero, YH = zero, YL = zero, GH = zero, GL = zero, QH = zero, QL = zero;
+    }
+
+    /// <summary>One vector of <see cref="DoubleDenseSums"/> (inlined with <paramref name="guard"/> a constant per call site).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DoubleDenseStep<TIn, TR, TV>(ref DenseAccumulators<TV> acc, TV zv, TV yv, TV isA, TV mv, bool guard)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        bool dd = typeof(TR) == typeof(R128), full = typeof(TIn) == typeof(double);
+        TV zero = TV.Splat(0);
+        // 0 * log 0 = 0: zero labels contribute nothing (unguarded: exact zeros, as every logit is finite then).
+        TV skip = guard ? TV.Or(isA, TV.Equal(yv, zero)) : isA;
+        TV eh = ExpOfGap(zv, mv, full, 0, out TV el);
+        Accumulate(ref acc.TH, ref acc.TL, TV.AndNot(eh, isA), TV.AndNot(el, isA), dd, guard);
+        TV ym = TV.AndNot(yv, skip);
+        Accumulate(ref acc.YH, ref acc.YL, ym, zero, dd, guard);
+        TV gap = mv - zv; // >= 0; +inf for -inf logits, kept only where the label is non-zero
+        if (dd)
+        {
+            TV bb = gap - mv;
+            TV gapLo = (mv - (gap - bb)) + (zero - zv - bb);
+            TV ph = ym * gap;
+            if (guard)
+            {
+                TV pl = TV.Fma(ym, gap, zero - ph) + ym * TV.Select(TV.Equal(gap - gap, zero), gapLo, zero);
+                Accumulate(ref acc.GH, ref acc.GL, TV.AndNot(ph, skip), TV.Select(TV.Equal(ph - ph, zero), TV.AndNot(pl, skip), zero), true, true);
+            }
+            else Accumulate(ref acc.GH, ref acc.GL, ph, TV.Fma(ym, gap, zero - ph) + ym * gapLo, true, false);
+            TV qh = ym * eh;
+            TV ql = TV.Fma(ym, eh, zero - qh) + ym * el;
+            Accumulate(ref acc.QH, ref acc.QL, qh, ql, true, guard);
+        }
+        else
+        {
+            acc.GH += TV.AndNot(ym * gap, skip);
+            acc.QH = TV.Fma(ym, eh, acc.QH);
+        }
     }
 
     private static double DenseFinishAndGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights,
