@@ -503,7 +503,8 @@ internal static class VRows
             int at = Math.Min(i, last);
             TV zv = TV.Load(ref Unsafe.Add(ref zr, at)), yv = TV.Load(ref Unsafe.Add(ref yr, at));
             if (adjust) yv = TV.Fma(yv, kv, addv) * (weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, at)));
-            TV e = VMath.ExpScaled(zv - mv, clamp, precise: false);
+            TV d = zv - mv; // exact (float32 logits in double); also the gap m - z_k, negated: D is summed negated
+            TV e = VMath.ExpScaled(d, clamp, precise: false);
             // Lane a is dropped in its vector, and in the overlapping last vector together with the lanes summed already.
             if (at != i || i == va)
             {
@@ -515,11 +516,11 @@ internal static class VRows
             t += e;
             ys += yv;
             // Zero labels add exact zeros (0 log 0 = 0); only next to a -inf logit (clamped rows) is 0 * inf cleared.
-            if (clamp) ds += TV.AndNot(yv * (mv - zv), TV.Equal(yv, zero));
-            else ds = TV.Fma(yv, mv - zv, ds);
+            if (clamp) ds += TV.AndNot(yv * d, TV.Equal(yv, zero));
+            else ds = TV.Fma(yv, d, ds);
             qs = TV.Fma(yv, e, qs);
         }
-        return (TV.Sum(t) * Unshift, TV.Sum(ys), TV.Sum(ds), TV.Sum(qs) * Unshift);
+        return (TV.Sum(t) * Unshift, TV.Sum(ys), -TV.Sum(ds), TV.Sum(qs) * Unshift);
     }
 
     /// <summary><see cref="FloatDenseSums"/> for a row shorter than a vector: padded copies (-inf logits, zero labels, and
