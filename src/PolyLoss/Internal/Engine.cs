@@ -268,10 +268,14 @@ internal static unsafe class Engine
         }
     }
 
+    /// <summary>Up to this many classes <see cref="GroupedRows"/> scans a group's rows before their exponential passes.</summary>
+    internal const int GroupScanMaxClasses = 256;
+
     /// <summary>
     /// Float32 Poly-1 rows with integer targets and more than <see cref="SmallClassRows.MaxClasses"/> classes: each row's
-    /// statistics from <see cref="VRows.Stats"/>, then the finishing (log1p, the confident-row series, divisions) for a
-    /// group of rows at once in lanes (<see cref="SmallClassRows.Finish"/>), which costs per row about what one scalar
+    /// statistics from <see cref="VRows.Stats"/> (rows of up to <see cref="GroupScanMaxClasses"/> classes: the group's
+    /// scans first, then <see cref="VRows.FloatStats{TV}"/>), then the finishing (log1p, the confident-row series,
+    /// divisions) for a group of rows at once in lanes (<see cref="SmallClassRows.Finish"/>), which costs per row about what one scalar
     /// log would. Lanes never mix, so a row's result does not depend on its group or the batch split (a last, partial
     /// group leaves its spare lanes at dummy values); rows with a non-finite maximum take the scalar kernel.
     /// </summary>
@@ -282,9 +286,17 @@ internal static unsafe class Engine
         Span<double> laneT = stackalloc double[8], laneZt = stackalloc double[8], laneM = stackalloc double[8], laneScale = stackalloc double[8];
         Span<double> outLoss = stackalloc double[8], outTop = stackalloc double[8], outPerS = stackalloc double[8];
         Span<int> kind = stackalloc int[8]; // 0 ordinary, 1 ignored, 2 special (scalar kernel)
+        Span<RowMax> scans = stackalloc RowMax[8];
         for (int r0 = start; r0 < end; r0 += w)
         {
             int count = Math.Min(w, end - r0);
+            // Short rows: the group's scans first (independent of each other, their latencies, mostly lane reductions,
+            // overlap, and each exponential pass below starts with its maximum known); the group's rows stay in L1.
+            // Longer rows are scanned just before their exponential pass, while they are in L1.
+            bool scanFirst = c <= GroupScanMaxClasses;
+            for (int i = 0; scanFirst && i < count; i++)
+                if (job.Targets[r0 + i] != job.IgnoreIndex)
+                    scans[i] = RowScan.Max<TV>(new ReadOnlySpan<float>((float*)job.Logits + (long)(r0 + i) * c, c));
             for (int i = 0; i < w; i++)
             {
                 laneT[i] = 0; laneZt[i] = 0; laneM[i] = 0; laneScale[i] = 0;
@@ -294,9 +306,21 @@ internal static unsafe class Engine
                 Span<float> g = job.Grad == null ? default : new Span<float>((float*)job.Grad + (long)r * c, c);
                 double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
                 laneScale[i] = u * (weights.IsEmpty ? 1 : weights[t]); // special rows use it too
-                if (!VRows.Stats<float, R64, TV>(z, g, precise: false, out double m, out R64 others)) { kind[i] = 2; continue; }
+                double m, others;
+                bool finite;
+                if (scanFirst)
+                {
+                    finite = VRows.FloatStats<TV>(z, g, scans[i], out others);
+                    m = scans[i].Max;
+                }
+                else
+                {
+                    finite = VRows.Stats<float, R64, TV>(z, g, precise: false, out m, out R64 sum);
+                    others = sum.V;
+                }
+                if (!finite) { kind[i] = 2; continue; }
                 kind[i] = 0;
-                laneT[i] = others.V; laneM[i] = m; laneZt[i] = z[t];
+                laneT[i] = others; laneM[i] = m; laneZt[i] = z[t];
             }
             SmallClassRows.Finish(TV.Load(ref laneT[0]), TV.Load(ref laneZt[0]), TV.Load(ref laneM[0]), eps, TV.Load(ref laneScale[0]),
                 out TV loss, out TV top, out TV perS);

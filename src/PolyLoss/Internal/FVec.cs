@@ -113,6 +113,15 @@ internal static class RowScan
         : typeof(TV) == typeof(V256) ? Scan<F256>(z, out argMax, out clamp)
         : Scan<F128>(z, out argMax, out clamp);
 
+    /// <summary>The row's maximum, its first index and the clamp flag (see <see cref="MaxArg{TV}"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static RowMax Max<TV>(ReadOnlySpan<float> z) where TV : struct, IDVec<TV>
+    {
+        RowMax r;
+        r.Max = MaxArg<TV>(z, out r.ArgMax, out r.Clamp);
+        return r;
+    }
+
     /// <summary>Up to this many classes the scan tracks the first index of the maximum lane by lane (no branch that
     /// depends on where the maximum is); longer rows search for it afterwards, which reads less.</summary>
     public const int TrackedArgMaxClasses = 1024;
@@ -212,4 +221,12 @@ internal static class RowScan
             if (z[i] == x) return i;
         return 0;
     }
+}
+
+/// <summary>A float32 row's maximum, the first index holding it, and whether its exponentials need the clamped form.</summary>
+internal struct RowMax
+{
+    public float Max;
+    public int ArgMax;
+    public bool Clamp;
 }

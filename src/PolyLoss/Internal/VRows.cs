@@ -73,6 +73,20 @@ internal static class VRows
         return true;
     }
 
+    /// <summary>
+    /// Float32 <see cref="Stats"/> (the table exponential, not the precise form) for a row scanned already
+    /// (<paramref name="own"/>, from <see cref="RowScan.Max{TV}"/>): callers that scan several rows first let their
+    /// latencies overlap. T is the same, bit for bit, as from <see cref="Stats"/>. Returns false when the maximum is not
+    /// finite.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool FloatStats<TV>(ReadOnlySpan<float> z, Span<float> store, in RowMax own, out double others) where TV : struct, IDVec<TV>
+    {
+        if (!float.IsFinite(own.Max)) { others = 0; return false; }
+        others = own.Clamp ? FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store) : FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store);
+        return true;
+    }
+
     /// <summary>Compile-time flags for the row loops (clamped exponential, precise exponential, infinity guards).</summary>
     private struct Yes;
     private struct No;
