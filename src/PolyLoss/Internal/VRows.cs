@@ -410,8 +410,13 @@ internal static class VRows
         {
             if (double.IsNaN(loss)) { grad.Fill(TIn.NaN); labelGrad.Fill(TIn.NaN); return loss; }
             if (typeof(TR) == typeof(R128))
-                // Float64: probabilities near the optimum need double-double; DenseGradient64 does those elements so.
-                DenseGradient64<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad);
+            {
+                // Float64: probabilities near the optimum need double-double; DenseGradient64 does those elements so,
+                // or hands rows whose sums are not exact enough back to the scalar kernel.
+                if (!DenseGradient64<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad))
+                    Rows.Dense<TIn, TR, DenseLabels<TIn>>(z, new DenseLabels<TIn>(y, weights, smoothing, n), c, grad, scale,
+                        labelGrad, weights, keep); // its loss is the same within the bound; the vector loss is kept
+            }
             else if (!DenseGradient<TIn, TR, TV>(z, y, weights, smoothing, st, sums.Others, scale, grad, labelGrad, clamp, preciseSums: false))
             {
                 // Near the row's optimum the gradient is a small difference of the sums' terms: with the sums' 2^-29 its
@@ -426,7 +431,7 @@ internal static class VRows
 
     /// <summary>The first pass of <see cref="Rows.DenseGradient64"/> in SIMD (float64 rows): plain-double gradients, their
     /// parts' magnitudes and the row maxima (lane a and the padding excluded); then <see cref="Rows.DenseGradient64Redo"/>.</summary>
-    private static void DenseGradient64<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights, double smoothing,
+    private static bool DenseGradient64<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights, double smoothing,
         in Rows.DenseState<TR> st, TR others, double scale, Span<TIn> grad, Span<TIn> labelGrad)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
@@ -436,7 +441,7 @@ internal static class VRows
         TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(st.M), nm = TV.Splat(-st.M), av = TV.Splat(st.A), last = TV.Splat(n - 1);
         TV ps = TV.Splat(1 / TR.ToDouble(st.S)), bv = TV.Splat(TR.ToDouble(st.B)), ev = TV.Splat(TR.ToDouble(st.Slope));
         TV lv = TV.Splat(TR.ToDouble(st.Log1pT)), kv = TV.Splat(keep), addv = TV.Splat(smoothing / n);
-        TV maxG = zero, maxGy = zero;
+        TV maxG = zero, maxGy = zero, maxP = zero;
         Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count], gBuf = stackalloc TIn[TV.Count], gyBuf = stackalloc TIn[TV.Count];
         Span<double> wBuf = stackalloc double[TV.Count], pBuf = stackalloc double[TV.Count], pyBuf = stackalloc double[TV.Count];
         ref double pr = ref parts[0];
@@ -474,6 +479,7 @@ internal static class VRows
             TV partG = TV.AndNot(TV.Abs(pos) + TV.Abs(neg), skip), partGy = TV.AndNot(TV.Abs(gap) + TV.Abs(tail), skip);
             maxG = TV.Max(maxG, TV.AndNot(TV.Abs(g), skip));
             maxGy = TV.Max(maxGy, TV.AndNot(TV.Abs(gy), skip));
+            maxP = TV.Max(maxP, partG);
             if (whole)
             {
                 TV.Store(ref Unsafe.Add(ref pr, i), partG);
@@ -493,10 +499,16 @@ internal static class VRows
                 if (!labelGrad.IsEmpty) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
             }
         }
-        double mg = 0, mgy = 0;
-        for (int k = 0; k < w; k++) { mg = Math.Max(mg, TV.Lane(maxG, k)); mgy = Math.Max(mgy, TV.Lane(maxGy, k)); }
+        double mg = 0, mgy = 0, mp = 0;
+        for (int k = 0; k < w; k++) { mg = Math.Max(mg, TV.Lane(maxG, k)); mgy = Math.Max(mgy, TV.Lane(maxGy, k)); mp = Math.Max(mp, TV.Lane(maxP, k)); }
+        // The sums behind S and B are only about double-accurate here (their exponentials carry 2^-54): where the
+        // logits gradient is a difference of terms more than 8 times larger than the row's largest gradient (labels
+        // near p, close to the optimum), that would show in ulps of the row maximum. The caller then redoes the row
+        // with the scalar kernel, whose sums take the double-double exponential.
+        if (!grad.IsEmpty && !(mp <= 8 * Math.Max(mg, Math.Abs(TR.ToDouble(st.GradTop))))) return false;
         Rows.DenseGradient64Redo(z, new DenseLabels<TIn>(y, weights, smoothing, n), st, others, scale, grad, labelGrad, weights, keep,
             parts, mg, mgy);
+        return true;
     }
 
     /// <summary>Float32 dense row sums over k != a: T = sum e_k, Y = sum y_k, D = sum y_k (m - z_k), Q = sum y_k e_k
