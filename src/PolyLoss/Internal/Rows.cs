@@ -255,15 +255,16 @@ internal static class Rows
             parts[n + j] = Math.Abs(l1 - d) + Math.Abs(e * (1 - p));
             maxG = Math.Max(maxG, Math.Abs(g));
             maxGy = Math.Max(maxGy, Math.Abs(gy));
-            if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(g);
-            if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(gy);
+            if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(g * scale);
+            if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(gy * ((labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale));
         }
         DenseGradient64Redo(z, y, st, others, scale, grad, labelGrad, labelScale, labelFactor, parts, maxG, maxGy);
     }
 
-    /// <summary>The second pass of <see cref="DenseGradient64"/>: grad and labelGrad hold the unscaled double gradients
-    /// and <paramref name="parts"/> their parts' magnitudes (see <see cref="GradientParts"/>); the top class and the
-    /// elements large against the row maximum are computed in double-double, every element scaled.</summary>
+    /// <summary>The second pass of <see cref="DenseGradient64"/>: grad and labelGrad hold the scaled double gradients
+    /// and <paramref name="parts"/> their parts' magnitudes (see <see cref="GradientParts"/>; the labels' half only when
+    /// labelGrad is not empty); the top class and the elements large against the row maximum are computed again in
+    /// double-double. The parts are scanned a vector at a time: typical rows have no element to redo.</summary>
     internal static void DenseGradient64Redo<TIn, TR, TL>(ReadOnlySpan<TIn> z, TL y, in DenseState<TR> st, TR others, double scale,
         Span<TIn> grad, Span<TIn> labelGrad, ReadOnlySpan<double> labelScale, double labelFactor, double[] parts, double maxG, double maxGy)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TL : ILabelRow, allows ref struct
@@ -274,28 +275,42 @@ internal static class Rows
         TR topGy = RowMath.TopTerm(others, st.Q, st.Log1pT, TR.ToDouble(st.Slope));
         maxG = Math.Max(maxG, Math.Abs(TR.ToDouble(topG)));
         maxGy = Math.Max(maxGy, Math.Abs(TR.ToDouble(topGy)));
-        TR one = TR.From(1);
-        TR perSd = one / st.S;
-        for (int j = 0; j < n; j++)
+        TR perSd = TR.From(1) / st.S;
+        bool wantG = !grad.IsEmpty, wantGy = !labelGrad.IsEmpty;
+        double tg = 0.25 * maxG, ty = 0.25 * maxGy;
+        int w = Vector<double>.Count;
+        var vtg = new Vector<double>(tg);
+        var vty = new Vector<double>(ty);
+        for (int j0 = 0; j0 < n; j0 += w)
         {
-            double ls = (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
-            if (j == a)
-            {
-                if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(TR.ToDouble(topG * TR.From(scale)));
-                if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(topGy * TR.From(ls)));
+            int end = Math.Min(j0 + w, n);
+            // A whole vector of small parts (NaN is not small) needs nothing more.
+            if (end - j0 == w && Vector.IsHardwareAccelerated
+                && (!wantG || Vector.LessThanOrEqualAll(new Vector<double>(parts, j0), vtg))
+                && (!wantGy || Vector.LessThanOrEqualAll(new Vector<double>(parts, n + j0), vty)))
                 continue;
+            for (int j = j0; j < end; j++)
+            {
+                if (j == a) continue;
+                bool redoG = wantG && !(parts[j] <= tg);        // also NaN / inf
+                bool redoGy = wantGy && !(parts[n + j] <= ty);
+                if (!redoG && !redoGy) continue;
+                double zj = double.CreateTruncating(z[j]);
+                TR pj = TR.ExpShifted(zj, m) * perSd;
+                TR g = DenseElement(pj, y[j], zj, st, out TR gy);
+                if (redoG) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * TR.From(scale)));
+                if (redoGy)
+                {
+                    double ls = (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
+                    labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
+                }
             }
-            bool redoG = !grad.IsEmpty && !(parts[j] <= 0.25 * maxG);        // also NaN / inf
-            bool redoGy = !labelGrad.IsEmpty && !(parts[n + j] <= 0.25 * maxGy);
-            TR pj = default;
-            double zj = double.CreateTruncating(z[j]);
-            if (redoG || redoGy) pj = TR.ExpShifted(zj, m) * perSd;
-            TR g = default, gy = default;
-            if (redoG || redoGy) g = DenseElement(pj, y[j], zj, st, out gy);
-            if (!grad.IsEmpty)
-                grad[j] = TIn.CreateTruncating(redoG ? TR.ToDouble(g * TR.From(scale)) : double.CreateTruncating(grad[j]) * scale);
-            if (!labelGrad.IsEmpty)
-                labelGrad[j] = TIn.CreateTruncating(redoGy ? TR.ToDouble(gy * TR.From(ls)) : double.CreateTruncating(labelGrad[j]) * ls);
+        }
+        if (wantG) grad[a] = TIn.CreateTruncating(TR.ToDouble(topG * TR.From(scale)));
+        if (wantGy)
+        {
+            double ls = (labelScale.IsEmpty ? 1 : labelScale[a]) * labelFactor * scale;
+            labelGrad[a] = TIn.CreateTruncating(TR.ToDouble(topGy * TR.From(ls)));
         }
     }
 

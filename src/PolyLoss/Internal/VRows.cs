@@ -439,9 +439,11 @@ internal static class VRows
         double keep = 1 - smoothing;
         double[] parts = Rows.GradientParts(n);
         TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(st.M), nm = TV.Splat(-st.M), av = TV.Splat(st.A), last = TV.Splat(n - 1);
-        TV ps = TV.Splat(1 / TR.ToDouble(st.S)), bv = TV.Splat(TR.ToDouble(st.B)), ev = TV.Splat(TR.ToDouble(st.Slope));
+        // The exponentials come pre-scaled by 2^64 (VMath.ExpScaled); 1/S takes the scale off.
+        TV ps = TV.Splat(Unshift / TR.ToDouble(st.S)), bv = TV.Splat(TR.ToDouble(st.B)), ev = TV.Splat(TR.ToDouble(st.Slope));
         TV lv = TV.Splat(TR.ToDouble(st.Log1pT)), kv = TV.Splat(keep), addv = TV.Splat(smoothing / n);
-        TV maxG = zero, maxGy = zero, maxP = zero;
+        TV maxG = zero, maxGy = zero, maxP = zero, sc = TV.Splat(scale), lsc = TV.Splat(keep * scale);
+        bool wantGy = !labelGrad.IsEmpty;
         Span<TIn> zBuf = stackalloc TIn[TV.Count], yBuf = stackalloc TIn[TV.Count], gBuf = stackalloc TIn[TV.Count], gyBuf = stackalloc TIn[TV.Count];
         Span<double> wBuf = stackalloc double[TV.Count], pBuf = stackalloc double[TV.Count], pyBuf = stackalloc double[TV.Count];
         ref double pr = ref parts[0];
@@ -467,25 +469,35 @@ internal static class VRows
             TV d = zv - mv;
             TV bb = d - zv;
             TV dl = (zv - (d - bb)) + (nm - bb);
-            TV ex = VMath.Exp(d, fullPrecision: true, 0);
+            // The precise table exponential (below 5e-16; about 1 ulp elsewhere than on 512 bits): elements where that
+            // could show against the row's largest gradient are redone in double-double below.
+            TV ex = VMath.ExpScaled(d, clamp: true, precise: true);
             ex = TV.Select(TV.Equal(d - d, zero), TV.Fma(ex, dl, ex), ex); // the z - m rounding error, where d is finite
             TV p = ex * ps;
             TV pos = p * bv, neg = ye * TV.Fma(ev, p, one);
             TV g = pos - neg;
-            TV gap = lv - d, tail = ev * (one - p);
-            TV gy = gap + tail;
             TV idx = TV.Indices + TV.Splat(i);
             TV skip = TV.Or(TV.Equal(idx, av), TV.LessThan(last, idx)); // lane a and the padding
-            TV partG = TV.AndNot(TV.Abs(pos) + TV.Abs(neg), skip), partGy = TV.AndNot(TV.Abs(gap) + TV.Abs(tail), skip);
+            TV partG = TV.AndNot(TV.Abs(pos) + TV.Abs(neg), skip), partGy = zero, gy = zero, gs = g * sc;
             maxG = TV.Max(maxG, TV.AndNot(TV.Abs(g), skip));
-            maxGy = TV.Max(maxGy, TV.AndNot(TV.Abs(gy), skip));
             maxP = TV.Max(maxP, partG);
+            if (wantGy)
+            {
+                TV gap = lv - d, tail = ev * (one - p);
+                gy = gap + tail;
+                partGy = TV.AndNot(TV.Abs(gap) + TV.Abs(tail), skip);
+                maxGy = TV.Max(maxGy, TV.AndNot(TV.Abs(gy), skip));
+                gy *= lsc * wv; // the labels gradient's scale: weight, 1 - smoothing, upstream
+            }
             if (whole)
             {
                 TV.Store(ref Unsafe.Add(ref pr, i), partG);
-                TV.Store(ref Unsafe.Add(ref pr, n + i), partGy);
-                if (!grad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(grad), i), g);
-                if (!labelGrad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(labelGrad), i), gy);
+                if (!grad.IsEmpty) StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(grad), i), gs);
+                if (wantGy)
+                {
+                    TV.Store(ref Unsafe.Add(ref pr, n + i), partGy);
+                    StoreIn(ref Unsafe.Add(ref MemoryMarshal.GetReference(labelGrad), i), gy);
+                }
             }
             else
             {
@@ -493,10 +505,10 @@ internal static class VRows
                 TV.Store(ref MemoryMarshal.GetReference(pyBuf), partGy);
                 pBuf[..(n - i)].CopyTo(parts.AsSpan(i));
                 pyBuf[..(n - i)].CopyTo(parts.AsSpan(n + i));
-                StoreIn(ref MemoryMarshal.GetReference(gBuf), g);
+                StoreIn(ref MemoryMarshal.GetReference(gBuf), gs);
                 StoreIn(ref MemoryMarshal.GetReference(gyBuf), gy);
                 if (!grad.IsEmpty) gBuf[..(n - i)].CopyTo(grad[i..]);
-                if (!labelGrad.IsEmpty) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
+                if (wantGy) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
             }
         }
         double mg = 0, mgy = 0, mp = 0;
@@ -588,9 +600,10 @@ internal static class VRows
             : FloatDenseSums<TV, Yes, No>(zBuf, yBuf, wBuf, smoothing, m, a, z.Length);
     }
 
-    /// <summary>Float32 dense gradients: probabilities from a full-precision exp in double lanes (so labels close to p
-    /// keep their digits), g_j = p_j B - y_j (1 + E p_j) and dL/dy_j = -log p_j + E (1 - p_j); the top class from the
-    /// finished row.</summary>
+    /// <summary>Float32 dense gradients in double lanes: g_j = p_j B - y_j (1 + E p_j) and dL/dy_j = -log p_j + E (1 - p_j);
+    /// the top class from the finished row. Returns false, having written nothing final, when the row's constants came
+    /// from the cubic sums (<paramref name="preciseSums"/> false) and the error bound fails (labels close to p: near the
+    /// optimum); the caller then redoes the row with precise sums.</summary>
     private static bool DenseGradient<TIn, TR, TV>(ReadOnlySpan<TIn> z, ReadOnlySpan<TIn> y, ReadOnlySpan<double> weights, double smoothing,
         in Rows.DenseState<TR> st, TR others, double scale, Span<TIn> grad, Span<TIn> labelGrad, bool clamp, bool preciseSums)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
@@ -633,7 +646,7 @@ internal static class VRows
         }
         else
         {
-            bool ok = wantG && !wantGy
+            bool ok = !wantGy
                 ? DenseGradientPass<TIn, TV, Yes, Yes>(row, clamp, adjust, labels: false)
                 : DenseGradientPass<TIn, TV, No, Yes>(row, clamp, adjust, wantGy);
             if (!ok) return false;
