@@ -275,9 +275,9 @@ internal static unsafe class Engine
     /// Float32 Poly-1 rows with integer targets and more than <see cref="SmallClassRows.MaxClasses"/> classes: each row's
     /// statistics from <see cref="VRows.Stats"/> (rows of up to <see cref="GroupScanMaxClasses"/> classes: the group's
     /// scans first, then <see cref="VRows.FloatStats{TV}"/>), then the finishing (log1p, the confident-row series,
-    /// divisions) for a group of rows at once in lanes (<see cref="SmallClassRows.Finish"/>), which costs per row about what one scalar
-    /// log would. Lanes never mix, so a row's result does not depend on its group or the batch split (a last, partial
-    /// group leaves its spare lanes at dummy values); rows with a non-finite maximum take the scalar kernel.
+    /// divisions) for a group of rows at once in lanes (<see cref="SmallClassRows.Finish"/>), which costs per row about
+    /// what one scalar log would. Lanes never mix, so a row's result does not depend on its group or the batch split (a
+    /// last, partial group leaves its spare lanes at dummy values); rows with a non-finite maximum take the scalar kernel.
     /// </summary>
     private static void GroupedRows<TV>(ref Job job, int start, int end, ReadOnlySpan<double> weights) where TV : struct, IDVec<TV>
     {
