@@ -306,11 +306,13 @@ internal static unsafe class Engine
                 Span<float> g = job.Grad == null ? default : new Span<float>((float*)job.Grad + (long)r * c, c);
                 double u = job.Upstream == null ? job.Scale : ((float*)job.Upstream)[r];
                 laneScale[i] = u * (weights.IsEmpty ? 1 : weights[t]); // special rows use it too
+                // (Longer rows go through Stats, which inlines the scan and the same FloatStats: routing them through
+                // the scans buffer here measured about 2.5% slower at 1000 classes.)
                 double m, others;
                 bool finite;
                 if (scanFirst)
                 {
-                    finite = VRows.FloatStats<TV>(z, g, scans[i], out others);
+                    finite = VRows.FloatStats<TV>(z, g, scans[i], precise: false, out others);
                     m = scans[i].Max;
                 }
                 else

@@ -55,18 +55,11 @@ internal static class VRows
         {
             ReadOnlySpan<float> zf = MemoryMarshal.Cast<TIn, float>(z);
             Span<float> sf = MemoryMarshal.Cast<TIn, float>(store);
-            float mf = RowScan.MaxArg<TV>(zf, out int a, out bool clamp);
-            m = mf;
-            if (!float.IsFinite(mf)) { others = default; return false; }
-            double t = (clamp, precise) switch
-            {
-                (false, false) => FloatSumExp<TV, No, No>(zf, mf, a, sf),
-                (true, false) => FloatSumExp<TV, Yes, No>(zf, mf, a, sf),
-                (false, true) => FloatSumExp<TV, No, Yes>(zf, mf, a, sf),
-                _ => FloatSumExp<TV, Yes, Yes>(zf, mf, a, sf),
-            };
+            RowMax own = RowScan.Max<TV>(zf);
+            m = own.Max;
+            bool finite = FloatStats<TV>(zf, sf, own, precise, out double t);
             others = TR.From(t);
-            return true;
+            return finite;
         }
         m = double.CreateTruncating(TensorPrimitives.Max(z)); // NaN if any element is NaN
         if (!double.IsFinite(m)) { others = default; return false; }
@@ -75,16 +68,22 @@ internal static class VRows
     }
 
     /// <summary>
-    /// Float32 <see cref="Stats"/> (the table exponential, not the precise form) for a row scanned already
-    /// (<paramref name="own"/>, from <see cref="RowScan.Max{TV}"/>): callers that scan several rows first let their
-    /// latencies overlap. T is the same, bit for bit, as from <see cref="Stats"/>. Returns false when the maximum is not
-    /// finite.
+    /// Float32 <see cref="Stats"/> for a row scanned already (<paramref name="own"/>, from <see cref="RowScan.Max{TV}"/>):
+    /// callers that scan several rows first let their latencies overlap. Returns false, with T = 0, when the maximum is
+    /// not finite.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool FloatStats<TV>(ReadOnlySpan<float> z, Span<float> store, in RowMax own, out double others) where TV : struct, IDVec<TV>
+    public static bool FloatStats<TV>(ReadOnlySpan<float> z, Span<float> store, in RowMax own, bool precise, out double others)
+        where TV : struct, IDVec<TV>
     {
         if (!float.IsFinite(own.Max)) { others = 0; return false; }
-        others = own.Clamp ? FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store) : FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store);
+        others = (own.Clamp, precise) switch
+        {
+            (false, false) => FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store),
+            (true, false) => FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store),
+            (false, true) => FloatSumExp<TV, No, Yes>(z, own.Max, own.ArgMax, store),
+            _ => FloatSumExp<TV, Yes, Yes>(z, own.Max, own.ArgMax, store),
+        };
         return true;
     }
 
