@@ -198,7 +198,7 @@ internal static class Rows
                 if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * sc));
                 if (!labelGrad.IsEmpty)
                 {
-                    double ls = (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
+                    double ls = LabelScale(labelScale, j, labelFactor, scale);
                     labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
                 }
             }
@@ -218,6 +218,11 @@ internal static class Rows
     }
 
     [ThreadStatic] private static double[]? _parts;
+
+    /// <summary>The factor of the labels gradient's element j: its label scale (class weight, or 1), the label factor
+    /// (1 - smoothing) and the upstream scale.</summary>
+    private static double LabelScale(ReadOnlySpan<double> labelScale, int j, double labelFactor, double scale)
+        => (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
 
     /// <summary>Scratch for <see cref="DenseGradient64Redo"/>: the two parts' magnitudes of every element, [0, n) for the
     /// logits gradient and [n, 2n) for the labels gradient (per thread, grown once).</summary>
@@ -256,7 +261,7 @@ internal static class Rows
             maxG = Math.Max(maxG, Math.Abs(g));
             maxGy = Math.Max(maxGy, Math.Abs(gy));
             if (!grad.IsEmpty) grad[j] = TIn.CreateTruncating(g * scale);
-            if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(gy * ((labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale));
+            if (!labelGrad.IsEmpty) labelGrad[j] = TIn.CreateTruncating(gy * LabelScale(labelScale, j, labelFactor, scale));
         }
         DenseGradient64Redo(z, y, st, others, scale, grad, labelGrad, labelScale, labelFactor, parts, maxG, maxGy);
     }
@@ -301,7 +306,7 @@ internal static class Rows
                 if (redoG) grad[j] = TIn.CreateTruncating(TR.ToDouble(g * TR.From(scale)));
                 if (redoGy)
                 {
-                    double ls = (labelScale.IsEmpty ? 1 : labelScale[j]) * labelFactor * scale;
+                    double ls = LabelScale(labelScale, j, labelFactor, scale);
                     labelGrad[j] = TIn.CreateTruncating(TR.ToDouble(gy * TR.From(ls)));
                 }
             }
@@ -309,7 +314,7 @@ internal static class Rows
         if (wantG) grad[a] = TIn.CreateTruncating(TR.ToDouble(topG * TR.From(scale)));
         if (wantGy)
         {
-            double ls = (labelScale.IsEmpty ? 1 : labelScale[a]) * labelFactor * scale;
+            double ls = LabelScale(labelScale, a, labelFactor, scale);
             labelGrad[a] = TIn.CreateTruncating(TR.ToDouble(topGy * TR.From(ls)));
         }
     }

@@ -501,13 +501,16 @@ internal static class VRows
             else
             {
                 TV.Store(ref MemoryMarshal.GetReference(pBuf), partG);
-                TV.Store(ref MemoryMarshal.GetReference(pyBuf), partGy);
                 pBuf[..(n - i)].CopyTo(parts.AsSpan(i));
-                pyBuf[..(n - i)].CopyTo(parts.AsSpan(n + i));
                 StoreIn(ref MemoryMarshal.GetReference(gBuf), gs);
-                StoreIn(ref MemoryMarshal.GetReference(gyBuf), gy);
                 if (!grad.IsEmpty) gBuf[..(n - i)].CopyTo(grad[i..]);
-                if (wantGy) gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
+                if (wantGy)
+                {
+                    TV.Store(ref MemoryMarshal.GetReference(pyBuf), partGy);
+                    pyBuf[..(n - i)].CopyTo(parts.AsSpan(n + i));
+                    StoreIn(ref MemoryMarshal.GetReference(gyBuf), gy);
+                    gyBuf[..(n - i)].CopyTo(labelGrad[i..]);
+                }
             }
         }
         double mg = 0, mgy = 0, mp = 0;
