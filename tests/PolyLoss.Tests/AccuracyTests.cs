@@ -190,21 +190,56 @@ public class AccuracyTests(ITestOutputHelper output)
     /// Float64 soft labels close to the cross-entropy optimum (epsilon 0, labels = softmax times 1 + 1e-6 u): the
     /// logits gradient is about 1e-6 of its terms p_j B and y_j, so the row-max bound needs the row's sums to about
     /// 2^-75, which only the double-double exponential gives (the vector paths hand such rows to the scalar kernel).
-    /// Closer still (1e-9) double-double itself runs out: docs/accuracy.md, "Known limits".
     /// </summary>
     [Theory, MemberData(nameof(ClassCounts))]
     public void Dense_float64_gradients_near_the_cross_entropy_optimum_are_within_bounds(int c)
+    {
+        foreach (var (path, r, g, _) in NearOptimumErrors(c, 1e-6))
+        {
+            Assert.True(g <= GradientUlps, $"{path} C={c} row {r}: gradient {g:F3} ulp of the row max");
+            Record($"dense-float64-optimum {path}", 0, g);
+        }
+        Report(c.ToString());
+    }
+
+    /// <summary>
+    /// Closer still (1e-9 from the optimum) double-double itself runs out for the row-max bound (docs/accuracy.md,
+    /// "Known limits"): what holds there is the error relative to the gradient's terms, asserted within 1e-3 ulp of the
+    /// largest term (double-double; a double-accurate evaluation reaches 0.003-0.02); the row-max errors are reported
+    /// (ACCURACY lines) for the documented figures.
+    /// </summary>
+    [Theory, MemberData(nameof(ClassCounts))]
+    public void Dense_float64_gradients_at_1e9_from_the_optimum_are_exact_relative_to_their_terms(int c)
+    {
+        foreach (var (path, r, g, terms) in NearOptimumErrors(c, 1e-9))
+        {
+            Assert.True(terms <= 1e-3, $"{path} C={c} row {r}: gradient {terms:E2} ulp of the largest term");
+            Record($"dense-float64-1e-9 {path} (row-max ulps)", 0, g);
+            Record($"dense-float64-1e-9 {path} (ulps of the largest term)", 0, terms);
+        }
+        Report(c.ToString());
+    }
+
+    /// <summary>Float64 rows at epsilon 0 with labels = softmax times (1 + <paramref name="distance"/> u), on every path:
+    /// per row the gradient's error in ulps of the row's largest exact gradient and in ulps of its largest term
+    /// (max_j p_j + y_j, the size of p_j S_y and y_j).</summary>
+    private static IEnumerable<(KernelPath Path, int Row, double RowMaxUlps, double TermUlps)> NearOptimumErrors(int c, double distance)
     {
         var (rows, _) = MakeRows(c, 500 + c);
         var rng = new Random(c);
         double[][] labels = rows.Select(z =>
         {
             double m = z.Max();
-            var y = z.Select(v => Math.Exp(v - m) * (1 + 1e-6 * rng.NextDouble())).ToArray();
+            var y = z.Select(v => Math.Exp(v - m) * (1 + distance * rng.NextDouble())).ToArray();
             double s = y.Sum();
             return y.Select(v => v / s).ToArray();
         }).ToArray();
         var exact = rows.Select((z, i) => Exact.PolyCrossEntropyWithGradients(z, labels[i], [0.0])).ToArray();
+        double[] terms = rows.Select((z, i) =>
+        {
+            double m = z.Max(), s = z.Sum(v => Math.Exp(v - m));
+            return z.Max(v => Math.Exp(v - m)) / s + labels[i].Max();
+        }).ToArray();
         double[] flat = rows.SelectMany(z => z).ToArray(), flatY = labels.SelectMany(y => y).ToArray();
         foreach (KernelPath path in Paths())
         {
@@ -213,12 +248,11 @@ public class AccuracyTests(ITestOutputHelper output)
             WithPath(path, () => { Poly.CrossEntropyWithGradient(flat, flatY, loss, grad, c, 0.0); return 0; });
             for (int r = 0; r < rows.Length; r++)
             {
-                double g = Exact.MaxUlpErrorRelativeToRowMax(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
-                Assert.True(g <= GradientUlps, $"{path} C={c} row {r}: gradient {g:F3} ulp of the row max");
-                Record($"dense-float64-optimum {path}", 0, g);
+                double t = 0;
+                for (int k = 0; k < c; k++) t = Math.Max(t, Exact.UlpErrorRelativeTo(grad[r * c + k], exact[r].LogitsGradient[k], terms[r]));
+                yield return (path, r, Exact.MaxUlpErrorRelativeToRowMax(grad.AsSpan(r * c, c), exact[r].LogitsGradient), t);
             }
         }
-        Report(c.ToString());
     }
 
     [Theory, MemberData(nameof(ClassCounts))]
