@@ -103,4 +103,53 @@ public class ExpKernelTests
         };
         foreach (double v in g2) Assert.True(v >= 0 && v < 1e-280, $"unclamped exp of a huge gap gave {v}");
     }
+
+    /// <summary>The one-pass integer-target rows (VRows.TargetStats, 512-bit lanes) take exp(z_k - z_t) with z_k above
+    /// the target too: up to U &lt;= 2^63, so arguments up to 43.7 must keep the cubic's bound.</summary>
+    [Fact]
+    public void Positive_arguments_up_to_the_one_pass_limit_keep_the_bound()
+    {
+        if (!Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return; // 512-bit lanes only
+        var rng = new Random(5);
+        var d = new List<double> { 1e-300, 1e-9, 0.5, 1, 10, 27.7, 43.66 };
+        for (int k = 1; k < 40 * 16 / 10; k++) { double edge = k * Math.Log(2) / 32; d.Add(edge); d.Add(Math.BitDecrement(edge)); d.Add(Math.BitIncrement(edge)); }
+        for (int i = 0; i < 3000; i++) d.Add(rng.NextDouble() * 43.66);
+        for (int i = 0; i < 1000; i++) d.Add((double)(float)(rng.NextDouble() * 60 - 30) - (float)(rng.NextDouble() * 20 - 25)); // float differences
+        double[] args = d.Where(x => x <= 43.66).ToArray();
+        double[] got = Evaluate<V512>(args, clamp: false, precise: false);
+        double worst = 0;
+        for (int i = 0; i < args.Length; i++)
+        {
+            double exact = (BigMath.Exp(args[i]) * BigFloat.FromDouble(TwoTo64)).ToDouble();
+            double rel = Math.Abs(got[i] - exact) / exact;
+            Assert.True(rel <= 1.7e-9, $"exp({args[i]:R}) 2^64 = {got[i]:R}, exact {exact:R}, relative error {rel:E2}");
+            worst = Math.Max(worst, rel);
+        }
+        Assert.True(worst > 1e-12, "the cubic's error never showed: not comparing what it says");
+    }
+
+    /// <summary>What VRows.TargetStats relies on for rows it must hand back (512-bit lanes, unclamped cubic form): any
+    /// gap between two floats beyond the exponential's range gives 0 (below) or a non-finite value (above, or a
+    /// non-finite value below), never a wrong finite number, so the row's sum comes out non-finite or right.</summary>
+    [Fact]
+    public void Out_of_range_gaps_give_zero_or_a_non_finite_value_never_a_wrong_finite_one()
+    {
+        if (!Vector512.IsHardwareAccelerated || !System.Runtime.Intrinsics.X86.Avx512F.IsSupported) return;
+        var rng = new Random(9);
+        var below = new List<double> { -9e13, -1e14, -1e20, -1e30, -3e38, -6.8e38, -2 * (double)float.MaxValue };
+        var above = new List<double> { 709, 710, 1000, 9e13, 1e14, 1e20, 1e30, 3e38, 6.8e38, 2 * (double)float.MaxValue };
+        for (int i = 0; i < 20000; i++)
+        {
+            double mag = Math.Pow(10, 13 + rng.NextDouble() * 25.8); // 1e13 .. 6.8e38, every binade
+            below.Add(-mag);
+            above.Add((double)(float)mag - (float)(-rng.NextDouble() * mag)); // float differences up to 2 float.MaxValue
+        }
+        for (int i = 0; i < 2000; i++) above.Add(666 + rng.NextDouble() * 1e4);
+        double[] lo = Evaluate<V512>(below.ToArray(), clamp: false, precise: false);
+        for (int i = 0; i < lo.Length; i++)
+            Assert.True(lo[i] == 0 || !double.IsFinite(lo[i]), $"exp({below[i]:R}) 2^64 gave {lo[i]:R}");
+        double[] hi = Evaluate<V512>(above.ToArray(), clamp: false, precise: false);
+        for (int i = 0; i < hi.Length; i++)
+            Assert.True(!double.IsFinite(hi[i]), $"exp({above[i]:R}) 2^64 gave {hi[i]:R}, a finite value above the double range");
+    }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -292,8 +293,10 @@ internal static unsafe class Engine
             int count = Math.Min(w, end - r0);
             // Short rows: the group's scans first (independent of each other, their latencies, mostly lane reductions,
             // overlap, and each exponential pass below starts with its maximum known); the group's rows stay in L1.
-            // Longer rows are scanned just before their exponential pass, while they are in L1.
-            bool scanFirst = c <= GroupScanMaxClasses;
+            // Longer rows are scanned just before their exponential pass, while they are in L1. With AVX-512 no row
+            // is scanned unless its one-pass statistics fail (VRows.TargetStats), so the group's scans are left out.
+            bool onePass = typeof(TV) == typeof(V512) && Avx512F.IsSupported;
+            bool scanFirst = c <= GroupScanMaxClasses && !onePass;
             for (int i = 0; scanFirst && i < count; i++)
                 if (job.Targets[r0 + i] != job.IgnoreIndex)
                     scans[i] = RowScan.Max<TV>(new ReadOnlySpan<float>((float*)job.Logits + (long)(r0 + i) * c, c));
@@ -310,7 +313,13 @@ internal static unsafe class Engine
                 // the scans buffer here measured about 2.5% slower at 1000 classes.)
                 double m, others;
                 bool finite;
-                if (scanFirst)
+                if (onePass && VRows.TargetStats<TV>(z, t, g, out others))
+                {
+                    // Relative to the target: the target is the anchor (m = z_t), see VRows.TargetStats.
+                    m = z[t];
+                    finite = true;
+                }
+                else if (scanFirst)
                 {
                     finite = VRows.FloatStats<TV>(z, g, scans[i], precise: false, out others);
                     m = scans[i].Max;

@@ -87,6 +87,36 @@ internal static class VRows
         return true;
     }
 
+    /// <summary><see cref="TargetStats{TV}"/> takes rows whose U is at most this (2^63): every stored term
+    /// exp(z_k - z_t) 2^64 is then at most 2^127, within float range. The forward takes the same limit, so that a row's
+    /// loss has the same bits whether or not its gradient is asked for.</summary>
+    internal const double MaxTargetSum = 9223372036854775808.0;
+
+    /// <summary>
+    /// Float32 integer-target rows in one pass (512-bit lanes): U = the sum of exp(z_k - z_t) over every class but the
+    /// target t, taken relative to the target's logit instead of the row's maximum, so that no scan of the row comes
+    /// first. The target is then the anchor of <see cref="Rows.TargetFinish{TR}"/>'s formulas (m = z_t, T = U): loss
+    /// log1p(U) + eps U / (1 + U), p_t = 1 / (1 + U), p_k = exp(z_k - z_t) / (1 + U); classes tied with the target add
+    /// exp(0) = 1 like ties of the maximum. The terms have the same 2^-29 relative error as in <see cref="FloatStats"/>
+    /// (z_k - z_t is exact in double, and a term above 1 is as accurate as one below), so the accuracy bounds are those
+    /// of the scanned path. When <paramref name="store"/> is not empty, exp(z_k - z_t) * 2^64 is written there.
+    /// Returns false, and the caller takes the scanned path (which rewrites the store), when z_t is not finite, when U
+    /// is not a finite number in [0, <see cref="MaxTargetSum"/>] (a NaN or an infinity in the row, a target more than
+    /// about 43 below the maximum, or gaps beyond the exponential's range: VSCALEFPD saturates large positive gaps to
+    /// infinity, and gaps below -9e13 give 0 or a non-finite value, never a wrong finite one), or without AVX-512 (the
+    /// other widths' exponential needs z_k - z_t &lt;= 0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TargetStats<TV>(ReadOnlySpan<float> z, int t, Span<float> store, out double sum) where TV : struct, IDVec<TV>
+    {
+        sum = 0;
+        if (typeof(TV) != typeof(V512) || !Avx512F.IsSupported) return false;
+        float zt = z[t];
+        if (!float.IsFinite(zt)) return false;
+        sum = FloatSumExp<TV, No, No>(z, zt, t, store);
+        return sum >= 0 && sum <= MaxTargetSum;
+    }
+
     /// <summary>Compile-time flags for the row loops (clamped exponential, precise exponential, infinity guards).</summary>
     private struct Yes;
     private struct No;
