@@ -139,6 +139,34 @@ internal static class VRows
         // next row's scan finds its data in cache while this row computes.
         bool prefetch = n >= PrefetchMinClasses && Sse.IsSupported;
         int i = 0;
+        {
+            // Four vectors a step, four accumulators; the vector holding a is found by one unsigned range check.
+            TV acc2 = acc0, acc3 = acc0;
+            for (; i <= full - 4 * w; i += 4 * w)
+            {
+                if (prefetch)
+                {
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 2 * w)));
+                }
+                TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
+                TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
+                TV e2 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 2 * w)) - mv, clamp, precise);
+                TV e3 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 3 * w)) - mv, clamp, precise);
+                if (storing)
+                {
+                    TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1);
+                    TV.Store(ref Unsafe.Add(ref sr, i + 2 * w), e2); TV.Store(ref Unsafe.Add(ref sr, i + 3 * w), e3);
+                }
+                if ((uint)(va - i) < (uint)(4 * w))
+                {
+                    int l = a - i;
+                    e0 = DropLane(e0, l); e1 = DropLane(e1, l - w); e2 = DropLane(e2, l - 2 * w); e3 = DropLane(e3, l - 3 * w);
+                }
+                acc0 += e0; acc1 += e1; acc2 += e2; acc3 += e3;
+            }
+            acc0 += acc2; acc1 += acc3;
+        }
         for (; i <= full - 2 * w; i += 2 * w)
         {
             if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
