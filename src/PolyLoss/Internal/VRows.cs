@@ -136,34 +136,43 @@ internal static class VRows
         ref float sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
         // Long rows: touch the same offset one row ahead (the next row of a batch; a prefetch never faults), so the
-        // next row's scan finds its data in cache while this row computes.
+        // next row's pass (or scan) finds its data in cache while this row computes.
         bool prefetch = n >= PrefetchMinClasses && Sse.IsSupported;
         int i = 0;
         {
-            // Four vectors a step, four accumulators; the vector holding a is found by one unsigned range check.
+            // Eight vectors a step into four accumulators; the vectors holding a are found by one unsigned range check.
             TV acc2 = acc0, acc3 = acc0;
-            for (; i <= full - 4 * w; i += 4 * w)
+            for (; i <= full - 8 * w; i += 8 * w)
             {
                 if (prefetch)
                 {
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 2 * w)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 4 * w)));
+                    Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 6 * w)));
                 }
                 TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
                 TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
                 TV e2 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 2 * w)) - mv, clamp, precise);
                 TV e3 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 3 * w)) - mv, clamp, precise);
+                TV e4 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 4 * w)) - mv, clamp, precise);
+                TV e5 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 5 * w)) - mv, clamp, precise);
+                TV e6 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 6 * w)) - mv, clamp, precise);
+                TV e7 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 7 * w)) - mv, clamp, precise);
                 if (storing)
                 {
                     TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1);
                     TV.Store(ref Unsafe.Add(ref sr, i + 2 * w), e2); TV.Store(ref Unsafe.Add(ref sr, i + 3 * w), e3);
+                    TV.Store(ref Unsafe.Add(ref sr, i + 4 * w), e4); TV.Store(ref Unsafe.Add(ref sr, i + 5 * w), e5);
+                    TV.Store(ref Unsafe.Add(ref sr, i + 6 * w), e6); TV.Store(ref Unsafe.Add(ref sr, i + 7 * w), e7);
                 }
-                if ((uint)(va - i) < (uint)(4 * w))
+                if ((uint)(va - i) < (uint)(8 * w))
                 {
                     int l = a - i;
                     e0 = DropLane(e0, l); e1 = DropLane(e1, l - w); e2 = DropLane(e2, l - 2 * w); e3 = DropLane(e3, l - 3 * w);
+                    e4 = DropLane(e4, l - 4 * w); e5 = DropLane(e5, l - 5 * w); e6 = DropLane(e6, l - 6 * w); e7 = DropLane(e7, l - 7 * w);
                 }
-                acc0 += e0; acc1 += e1; acc2 += e2; acc3 += e3;
+                acc0 += e0 + e4; acc1 += e1 + e5; acc2 += e2 + e6; acc3 += e3 + e7;
             }
             acc0 += acc2; acc1 += acc3;
         }
