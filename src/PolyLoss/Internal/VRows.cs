@@ -27,8 +27,11 @@ internal static class VRows
     public static double Target<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, ReadOnlySpan<double> c, Span<TIn> grad, double scale)
         where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
     {
-        if (!Stats<TIn, TR, TV>(z, grad, precise: false, out double m, out TR others)) return Rows.Target<TIn, TR>(z, t, c, grad, scale);
-        double zt = double.CreateTruncating(z[t]);
+        double zt = double.CreateTruncating(z[t]), m;
+        TR others;
+        // Float64: one pass relative to the target's logit when it can (see DoubleTargetSum), else the scanned path.
+        if (typeof(TIn) == typeof(double) && DoubleTargetSum<TIn, TR, TV>(z, t, grad, out others)) m = zt;
+        else if (!Stats<TIn, TR, TV>(z, grad, precise: false, out m, out others)) return Rows.Target<TIn, TR>(z, t, c, grad, scale);
         // T sums every class but one maximum (the anchor); with z_t = m the target can be that one.
         double loss = Rows.TargetFinish(zt, m, zt == m, others, c, scale, out TR factor, out TR perS, out TR q);
         if (!grad.IsEmpty)
@@ -115,6 +118,63 @@ internal static class VRows
         if (!float.IsFinite(zt)) return false;
         sum = FloatSumExp<TV, No, No>(z, zt, t, store);
         return sum >= 0 && sum <= MaxTargetSum;
+    }
+
+    /// <summary>
+    /// Float64 integer-target rows in one pass (every width): U = the sum of exp(z_k - z_t) over every class but the
+    /// target, relative to the target's logit as in <see cref="TargetStats{TV}"/> (no maximum found first, no ties
+    /// counted: classes tied with the target add exp(0) = 1 exactly), z - z_t kept exact by TwoSum and carried into the
+    /// full-precision exponential, double-double lane sums. Logits are capped at z_t + 800 first (MINPD keeps NaN), so
+    /// that the exponential's power-of-two factors stay in range: a capped lane overflows to infinity. When
+    /// <paramref name="store"/> is not empty, exp(z_k - z_t) * 2^64 is written there. Returns false (the caller takes
+    /// the scanned path, which rewrites the store) when U is not a finite number in
+    /// [0, <see cref="MaxTargetSum"/>]: NaN or infinities in the row, a target more than about 43 below the maximum;
+    /// also when |z_t| &gt;= 1e15, where z_t + 800 would round too far to cap the gaps.
+    /// </summary>
+    private static bool DoubleTargetSum<TIn, TR, TV>(ReadOnlySpan<TIn> z, int t, Span<TIn> store, out TR sum)
+        where TIn : unmanaged, IFloatingPointIeee754<TIn> where TR : struct, IReal<TR> where TV : struct, IDVec<TV>
+    {
+        sum = default;
+        double zt = double.CreateTruncating(z[t]);
+        if (!(Math.Abs(zt) < 1e15)) return false; // NaN, infinities, and logits where z_t + 800 would not be the cap
+        bool dd = typeof(TR) == typeof(R128);
+        int n = z.Length, w = TV.Count, i = 0;
+        TV mv = TV.Splat(zt), cap = TV.Splat(zt + 800), zero = TV.Splat(0), hi = zero, lo = zero;
+        ref TIn zr = ref MemoryMarshal.GetReference(z);
+        ref TIn sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
+        for (; i <= n - w; i += w)
+        {
+            TV zv = TV.Min(cap, LoadIn<TIn, TV>(ref Unsafe.Add(ref zr, i)));
+            TV eh = ExpOfGap(zv, mv, full: true, StoreShift, out TV el);
+            if (storing) StoreIn(ref Unsafe.Add(ref sr, i), eh + el);
+            if ((uint)(t - i) < (uint)w)
+            {
+                TV drop = TV.Equal(TV.Indices, TV.Splat(t - i));
+                eh = TV.AndNot(eh, drop);
+                el = TV.AndNot(el, drop);
+            }
+            // Unguarded: an infinite or NaN term makes the sum non-finite, and then the row is handed back.
+            Accumulate(ref hi, ref lo, eh, el, dd, guard: false);
+        }
+        if (i < n)
+        {
+            // Tail: a padded copy; -inf logits add nothing.
+            Span<TIn> buf = stackalloc TIn[TV.Count];
+            buf.Fill(TIn.NegativeInfinity);
+            z[i..].CopyTo(buf);
+            TV eh = ExpOfGap(TV.Min(cap, LoadIn<TIn, TV>(ref MemoryMarshal.GetReference(buf))), mv, full: true, StoreShift, out TV el);
+            if (storing)
+            {
+                StoreIn(ref MemoryMarshal.GetReference(buf), eh + el);
+                buf[..(n - i)].CopyTo(store[i..]);
+            }
+            TV drop = TV.Equal(TV.Indices, TV.Splat(t - i));
+            Accumulate(ref hi, ref lo, TV.AndNot(eh, drop), TV.AndNot(el, drop), dd, guard: false);
+        }
+        sum = Reduce<TR, TV>(hi, lo, Unshift);
+        double u = TR.ToDouble(sum);
+        return u >= 0 && u <= MaxTargetSum;
     }
 
     /// <summary>Compile-time flags for the row loops (clamped exponential, precise exponential, infinity guards).</summary>
