@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics;
-using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -295,7 +294,7 @@ internal static unsafe class Engine
             // overlap, and each exponential pass below starts with its maximum known); the group's rows stay in L1.
             // Longer rows are scanned just before their exponential pass, while they are in L1. With AVX-512 no row
             // is scanned unless its one-pass statistics fail (VRows.TargetStats), so the group's scans are left out.
-            bool onePass = typeof(TV) == typeof(V512) && Avx512F.IsSupported;
+            bool onePass = VRows.OnePassFloatTargets<TV>();
             bool scanFirst = c <= GroupScanMaxClasses && !onePass;
             for (int i = 0; scanFirst && i < count; i++)
                 if (job.Targets[r0 + i] != job.IgnoreIndex)

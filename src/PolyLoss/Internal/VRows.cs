@@ -95,6 +95,11 @@ internal static class VRows
     /// loss has the same bits whether or not its gradient is asked for.</summary>
     internal const double MaxTargetSum = 9223372036854775808.0;
 
+    /// <summary>Whether float32 integer-target rows on <typeparamref name="TV"/> lanes can take <see cref="TargetStats{TV}"/>
+    /// (512-bit lanes with AVX-512; a JIT-time constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool OnePassFloatTargets<TV>() where TV : struct, IDVec<TV> => typeof(TV) == typeof(V512) && Avx512F.IsSupported;
+
     /// <summary>
     /// Float32 integer-target rows in one pass (512-bit lanes): U = the sum of exp(z_k - z_t) over every class but the
     /// target t, taken relative to the target's logit instead of the row's maximum, so that no scan of the row comes
@@ -113,7 +118,7 @@ internal static class VRows
     public static bool TargetStats<TV>(ReadOnlySpan<float> z, int t, Span<float> store, out double sum) where TV : struct, IDVec<TV>
     {
         sum = 0;
-        if (typeof(TV) != typeof(V512) || !Avx512F.IsSupported) return false;
+        if (!OnePassFloatTargets<TV>()) return false;
         float zt = z[t];
         if (!float.IsFinite(zt)) return false;
         sum = FloatSumExp<TV, No, No>(z, zt, t, store);

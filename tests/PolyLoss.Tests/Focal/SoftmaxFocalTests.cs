@@ -67,7 +67,7 @@ public class SoftmaxFocalTests
             float[] lff = new float[rows], gff = new float[z.Length], lcf = new float[rows], gcf = new float[z.Length];
             Poly.SoftmaxFocal(zs, t, lff, c, focal, gff);
             Poly.CrossEntropyWithGradient(zs, t, lcf, gcf, c, poly);
-            bool onePass = Engine.Resolve(Engine.ForcedPath) == KernelPath.V512 && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+            bool onePass = Engine.Resolve(Engine.ForcedPath) == KernelPath.V512 && VRows.OnePassFloatTargets<V512>();
             if ((c <= SmallClassRows.MaxClasses && Engine.ForcedPath != KernelPath.Scalar) || (c > SmallClassRows.MaxClasses && onePass))
             {
                 // The core runs float32 rows with few classes in a row-lane kernel of its own, and with AVX-512 longer
