@@ -72,7 +72,9 @@ public class AccuracyTests(ITestOutputHelper output)
     /// Targets at every distance from the row's maximum, above it and below it (the one-pass rows of VRows.TargetStats
     /// sum exp(z_k - z_t) relative to the target, terms above 1 included, and hand rows back to the scanned path
     /// beyond U = 2^63 or on overflow): losses within 1 ulp, gradients within 4 ulps of the exact values, and a row's
-    /// loss the same bits with and without its gradient, on every path.
+    /// loss the same bits with and without its gradient, on every path. The second half of the rows has one class
+    /// masked at a random position, at -inf or far below the target (around the unclamped exponential's range of
+    /// -745, which the one-pass rows track; float.MinValue): those rows are redone with the clamped exponential.
     /// </summary>
     [Theory]
     [InlineData(17)]
@@ -81,8 +83,9 @@ public class AccuracyTests(ITestOutputHelper output)
     public void Integer_targets_at_every_distance_from_the_maximum_are_within_bounds(int c)
     {
         double[] gaps = [-60, -40, -5, -1e-3, 0, 1e-3, 1, 5, 27, 30, 40, 43, 44, 45, 50, 100, 300, 600, 700, 800, 1e4, 1e6];
+        double[] masks = [double.NegativeInfinity, -744, -745.5, -752, -760, -2200, -1e4, -1e13, float.MinValue];
         var rng = new Random(c * 3 + 1);
-        int rows = gaps.Length;
+        int rows = 2 * gaps.Length;
         var z = new float[rows * c];
         var t = new int[rows];
         for (int r = 0; r < rows; r++)
@@ -91,7 +94,13 @@ public class AccuracyTests(ITestOutputHelper output)
             t[r] = rng.Next(c);
             float max = float.NegativeInfinity;
             for (int k = 0; k < c; k++) if (k != t[r]) max = Math.Max(max, z[r * c + k]);
-            z[r * c + t[r]] = (float)(max - gaps[r]);
+            z[r * c + t[r]] = (float)(max - gaps[r % gaps.Length]);
+            if (r >= gaps.Length)
+            {
+                int k = (t[r] + 1 + rng.Next(c - 1)) % c;
+                double mask = masks[r % masks.Length];
+                z[r * c + k] = mask == float.MinValue ? float.MinValue : (float)(z[r * c + t[r]] + mask);
+            }
         }
         foreach (double eps in new[] { 2.0, 0.0, -1.0 })
         {
@@ -106,10 +115,58 @@ public class AccuracyTests(ITestOutputHelper output)
                 for (int r = 0; r < rows; r++)
                 {
                     double e = Exact.UlpError(loss[r], exact[r].Loss);
-                    Assert.True(e <= FloatLossUlps, $"{path} C={c} eps={eps} gap {gaps[r]}: loss {loss[r]} is {e:F3} ulp from {exact[r].Loss}");
+                    string what = $"{path} C={c} eps={eps} gap {gaps[r % gaps.Length]}{(r >= gaps.Length ? $" masked {masks[r % masks.Length]}" : "")}";
+                    Assert.True(e <= FloatLossUlps, $"{what}: loss {loss[r]} is {e:F3} ulp from {exact[r].Loss}");
                     Assert.Equal(loss[r], lossOnly[r]);
                     double g = Exact.MaxUlpError(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
-                    Assert.True(g <= GradientUlps, $"{path} C={c} eps={eps} gap {gaps[r]}: gradient {g:F3} ulp");
+                    Assert.True(g <= GradientUlps, $"{what}: gradient {g:F3} ulp");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Float32 rows of logits far from 0 (offsets around the 512-bit sums' limit of 2^16 for forming y = z log2(e) -
+    /// m log2(e) in one FMA, up to 1e9, where neighbouring floats are 64 apart), confident and not, targets at and
+    /// below the maximum: losses within 1 ulp and gradients within 4 ulps of the exact values on every path, and a row's
+    /// loss the same bits with and without its gradient.
+    /// </summary>
+    [Theory]
+    [InlineData(40)]
+    [InlineData(300)]
+    public void Float32_logits_far_from_zero_are_within_bounds(int c)
+    {
+        double[] offsets = [3e4, 65535, 65537, -7e4, 1e6, -3e7, 1e9, -1e9];
+        var rng = new Random(c + 17);
+        int rows = 2 * offsets.Length;
+        var z = new float[rows * c];
+        var t = new int[rows];
+        for (int r = 0; r < rows; r++)
+        {
+            double offset = offsets[r % offsets.Length];
+            double spacing = Math.Max(1, Math.Pow(2, Math.Floor(Math.Log2(Math.Abs(offset))) - 23)); // float spacing there
+            for (int k = 0; k < c; k++) z[r * c + k] = (float)(offset + spacing * Math.Round(rng.NextDouble() * 12 / spacing + rng.NextDouble()));
+            t[r] = rng.Next(c);
+            if (r >= offsets.Length) z[r * c + t[r]] = (float)(offset + 30 + 2 * spacing); // confident rows
+        }
+        foreach (double eps in new[] { 2.0, -1.0 })
+        {
+            var exact = Enumerable.Range(0, rows).Select(r => Exact.PolyCrossEntropyWithGradients(z.AsSpan(r * c, c).ToArray(), t[r], [eps])).ToArray();
+            foreach (KernelPath path in Paths())
+            {
+                var loss = new float[rows];
+                var grad = new float[z.Length];
+                var lossOnly = new float[rows];
+                WithPath(path, () => { Poly.CrossEntropyWithGradient(z, t, loss, grad, c, (float)eps); return 0; });
+                WithPath(path, () => { Poly.CrossEntropy(z, t, lossOnly, c, (float)eps); return 0; });
+                for (int r = 0; r < rows; r++)
+                {
+                    string what = $"{path} C={c} eps={eps} offset {offsets[r % offsets.Length]}{(r >= offsets.Length ? " confident" : "")}";
+                    double e = Exact.UlpError(loss[r], exact[r].Loss);
+                    Assert.True(e <= FloatLossUlps, $"{what}: loss {loss[r]} is {e:F3} ulp from {exact[r].Loss}");
+                    Assert.Equal(loss[r], lossOnly[r]);
+                    double g = Exact.MaxUlpError(grad.AsSpan(r * c, c), exact[r].LogitsGradient);
+                    Assert.True(g <= GradientUlps, $"{what}: gradient {g:F3} ulp");
                 }
             }
         }

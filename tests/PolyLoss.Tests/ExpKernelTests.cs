@@ -152,4 +152,102 @@ public class ExpKernelTests
         for (int i = 0; i < hi.Length; i++)
             Assert.True(!double.IsFinite(hi[i]), $"exp({above[i]:R}) 2^64 gave {hi[i]:R}, a finite value above the double range");
     }
+
+    /// <summary>exp(z - m) 2^64 by <see cref="VMath.ExpParts"/> (scale times cubic, as the float32 sums take it), lane by lane.</summary>
+    private static double[] EvaluateParts(double[] z, double[] m, bool exactGap)
+    {
+        var result = new double[z.Length];
+        for (int i = 0; i < z.Length; i++)
+        {
+            var zv = Vector512.Create(z[i]);
+            var mv = Vector512.Create(m[i]);
+            Vector512<double> scale = VMath.ExpParts(zv, mv, Vector512.Create(-m[i] * 1.4426950408889634), exactGap, out Vector512<double> poly);
+            result[i] = (scale * poly)[i % 8];
+        }
+        return result;
+    }
+
+    private static bool TwoFactorsSupported =>
+        Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Avx512DQ.IsSupported;
+
+    /// <summary>The two-factor form of the 512-bit float32 sums: float32 logits z and anchors m (|m| up to 2^16 for the
+    /// one-FMA form, any for the exact-gap form), gaps from -745 to 60 (the one-pass rows take terms above 1), within
+    /// 1.4e-9 of exp(z - m) 2^64 (the cubic's 1.34e-9 and a few roundings).</summary>
+    [Fact]
+    public void Two_factor_form_is_within_its_bound()
+    {
+        if (!TwoFactorsSupported) return;
+        var rng = new Random(31);
+        var zs = new List<double>();
+        var ms = new List<double>();
+        void Add(double m, double d) { float zf = (float)(m + d); zs.Add(zf); ms.Add(m); }
+        foreach (double d in Arguments()) { Add(0, d); Add(0, -d / 10); }
+        for (int i = 0; i < 6000; i++)
+        {
+            double anchor = (float)((rng.NextDouble() * 2 - 1) * Math.Pow(2, rng.Next(-3, 17)));
+            double d = rng.Next(4) switch { 0 => -rng.NextDouble() * 745, 1 => rng.NextDouble() * 60, 2 => -rng.NextDouble() * 20, _ => (rng.NextDouble() - 0.5) * 1e-3 };
+            Add(anchor, d);
+        }
+        for (int k = -40; k < 40; k++) { double edge = k * Math.Log(2) / 16; Add(0, edge); Add(3.5, Math.BitDecrement(edge)); Add(-7.25, Math.BitIncrement(edge)); }
+        // Anchors beyond 2^16, up to 2^30 (float spacing up to 128 there): only the exact-gap form is for them.
+        for (int i = 0; i < 3000; i++)
+        {
+            double anchor = (float)((rng.NextDouble() * 2 - 1) * Math.Pow(2, 16 + rng.NextDouble() * 14));
+            Add(anchor, -rng.NextDouble() * 745);
+        }
+        double[] z = zs.ToArray(), m = ms.ToArray();
+        foreach (bool exactGap in new[] { true, false })
+        {
+            double[] got = EvaluateParts(z, m, exactGap);
+            double worst = 0;
+            for (int i = 0; i < z.Length; i++)
+            {
+                if (!exactGap && !(Math.Abs(m[i]) <= VMath.MaxFusedAnchor)) continue;
+                double gap = z[i] - m[i]; // exact: floats widened to double
+                if (gap < -745) continue; // results below the double normal range (2^-1011 with the pre-scale); far below any float
+                double exact = (BigMath.Exp(gap) * BigFloat.FromDouble(TwoTo64)).ToDouble();
+                double rel = Math.Abs(got[i] - exact) / exact;
+                Assert.True(rel <= 1.4e-9, $"exactGap={exactGap}: exp({z[i]:R} - {m[i]:R}) 2^64 = {got[i]:R}, exact {exact:R}, relative error {rel:E2}");
+                worst = Math.Max(worst, rel);
+            }
+            Assert.True(worst > 1e-10, "the cubic's error never showed: not comparing what it says");
+        }
+    }
+
+    /// <summary>The two-factor form needs no clamp: infinities, NaN and gaps far out of range give 0, +inf or NaN (never
+    /// a wrong finite value), and with the exact gap a class tied with the anchor gives exactly 2^64.</summary>
+    [Fact]
+    public void Two_factor_form_special_arguments()
+    {
+        if (!TwoFactorsSupported) return;
+        var rng = new Random(33);
+        foreach (bool exactGap in new[] { true, false })
+        {
+            foreach (double m in new[] { 0.0, 1.5, -3e4, 65536 })
+            {
+                double[] z = [double.NegativeInfinity, double.PositiveInfinity, double.NaN, m];
+                double[] got = EvaluateParts(z, [m, m, m, m], exactGap);
+                Assert.True(got[0] >= 0 && got[0] < 1e-280, $"m={m}: exp(-inf) 2^64 = {got[0]}");
+                Assert.True(double.IsPositiveInfinity(got[1]), $"m={m}: exp(+inf) 2^64 = {got[1]}");
+                Assert.True(double.IsNaN(got[2]), $"m={m}: NaN gave {got[2]}");
+                if (exactGap) Assert.Equal(TwoTo64, got[3]);
+                else Assert.True(Math.Abs(got[3] / TwoTo64 - 1) <= 1.4e-9, $"m={m}: exp(0) 2^64 = {got[3]:R}");
+            }
+            var below = new List<double>();
+            var above = new List<double>();
+            for (int i = 0; i < 20000; i++)
+            {
+                double mag = Math.Pow(10, 2.9 + rng.NextDouble() * 35.9); // 800 .. 6.3e38
+                below.Add((float)-mag);
+                above.Add((float)mag);
+            }
+            double[] zero = new double[below.Count];
+            double[] lo = EvaluateParts(below.ToArray(), zero, exactGap), hi = EvaluateParts(above.ToArray(), zero, exactGap);
+            for (int i = 0; i < lo.Length; i++)
+            {
+                Assert.True(lo[i] >= 0 && lo[i] < 1e-280, $"exactGap={exactGap}: exp({below[i]:R}) 2^64 gave {lo[i]:R}");
+                Assert.True(double.IsPositiveInfinity(hi[i]), $"exactGap={exactGap}: exp({above[i]:R}) 2^64 gave {hi[i]:R}");
+            }
+        }
+    }
 }

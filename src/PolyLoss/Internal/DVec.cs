@@ -248,6 +248,41 @@ internal static class VMath
         return Unsafe.As<Vector512<double>, TV>(ref v);
     }
 
+    /// <summary>The largest |m| for which <see cref="ExpParts"/> may take y = z log2(e) + (-m log2(e)) in one FMA.</summary>
+    public const float MaxFusedAnchor = 65536;
+
+    /// <summary>
+    /// exp(z - m) * 2^64 for float32 logits z (widened) on 512-bit lanes (AVX-512 F and DQ), as two factors: the returned
+    /// scale, 2^(j/16 + 64) times 2^e, and <paramref name="poly"/>, a cubic close to 1; the term is scale * poly, and a sum
+    /// takes it with one FMA. y = (z - m) log2(e) is split by VREDUCEPD (rounding down to 1/16) into e + j/16 and
+    /// f in [0, 1/16); the table entry is picked by the low 4 bits of y + 1.5 2^48 rounded down (VPERMT2PD), scaled by
+    /// VSCALEFPD with y itself (floor(y) = e), and poly = 1 + c1 f + c2 f^2 + c3 f^3 is the minimax cubic for 2^f
+    /// (relative error 1.34e-9 = 2^-29.5; 40-digit Remez). No argument needs a clamp: f stays in [0, 1/16) (0 for
+    /// infinities) and VSCALEFPD saturates, so far below the term is 0, far above +inf, -inf gives 0, +inf gives +inf
+    /// and NaN stays NaN. With <paramref name="exactGap"/> y is (z - m) log2(e) from the exact z - m (exp(0) is exactly
+    /// 2^64); without it y = z log2(e) + (-m log2(e)) in one FMA (<paramref name="negMLog2E"/>), one operation fewer, whose
+    /// extra error in y, |m| 2^-52.5, is below 2^-36 for |m| &lt;= <see cref="MaxFusedAnchor"/> (callers check); a class tied
+    /// with m then gets exp of that error instead of exactly 1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> ExpParts(Vector512<double> z, Vector512<double> m, Vector512<double> negMLog2E, bool exactGap,
+        out Vector512<double> poly)
+    {
+        Vector512<double> y = exactGap ? (z - m) * Vector512.Create(Log2E) : Vector512.FusedMultiplyAdd(z, Vector512.Create(Log2E), negMLog2E);
+        Vector512<double> f = Avx512DQ.Reduce(y, 0x49); // y - floor(16 y) / 16: 4 fraction bits kept, rounding down, no precision exception
+        Vector512<double> k = Avx512F.Add(y, Vector512.Create(TableMagic), FloatRoundingMode.ToNegativeInfinity); // low bits: 16 e + j
+        poly = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(
+            Vector512.Create(0.056669899372413714), f, Vector512.Create(0.24018424236536964)), f, Vector512.Create(0.6931476145532908)),
+            f, Vector512.Create(1.0));
+        Vector512<double> t = Avx512F.PermuteVar8x64x2(
+            Vector512.Create(1.8446744073709552e+19, 1.9263451207323152e+19, 2.0116317054877282e+19, 2.100694249940579e+19,
+                2.1936999301089677e+19, 2.290823323525645e+19, 2.3922467369310646e+19, 2.498160548474641e+19),
+            k.AsInt64(),
+            Vector512.Create(2.6087635650665566e+19, 2.7242633955508777e+19, 2.8448768404004647e+19, 2.9708302986651435e+19,
+                3.102360192937013e+19, 3.239713413130576e+19, 3.3831477799106933e+19, 3.5329325286382477e+19));
+        return Avx512F.Scale(t, y);
+    }
+
     /// <summary>
     /// exp(d) * 2^shift for d &lt;= 0 (d = -inf gives 0), shift in [0, 64], relative error about 1 ulp of double with
     /// <paramref name="fullPrecision"/> (degree-13 Taylor on |r| &lt;= ln2/2) or 2^-36 without (degree 10), which is

@@ -68,6 +68,9 @@ internal static unsafe class RowParallel
         int n = Math.Max(1, Environment.ProcessorCount - 1);
         var workers = new Worker[n];
         _done = new CountdownEvent(1);
+        // The event allocates its lock object on the first wait that blocks: take that wait here (1 ms, once), so that
+        // no later call allocates when the caller happens to wait for a late worker for the first time.
+        _done.Wait(1);
         for (int i = 0; i < n; i++)
         {
             var w = new Worker();

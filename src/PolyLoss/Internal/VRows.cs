@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
@@ -47,7 +48,7 @@ internal static class VRows
     /// <paramref name="store"/> is not empty, exp(z_k - m) * 2^64 is written there (2^64 at the maxima). Returns false,
     /// computing nothing, when m is not finite (NaN, infinities): the scalar kernels define those rows.
     /// </summary>
-    /// <remarks>Float32 rows: exp by <see cref="VMath.ExpScaled{TV}"/> in double lanes (2^-29 per term, or about 1 ulp of
+    /// <remarks>Float32 rows: exp by <see cref="VMath.ExpScaled{TV}"/> (or <see cref="VMath.ExpParts"/> on 512-bit lanes) in double lanes (2^-29 per term, or about 1 ulp of
     /// double with <paramref name="precise"/>, which the focal loss asks for: it raises 1 - p_t to a power), sums in double.
     /// Float64 rows: TwoSum(z, -m) carried into a full-precision exp, double-double sums.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -80,7 +81,7 @@ internal static class VRows
         where TV : struct, IDVec<TV>
     {
         if (!float.IsFinite(own.Max)) { others = 0; return false; }
-        others = (own.Clamp, precise) switch
+        others = (Wide<TV>(own.Max, own.Clamp, precise), precise) switch
         {
             (false, false) => FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store),
             (true, false) => FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store),
@@ -110,9 +111,9 @@ internal static class VRows
     /// of the scanned path. When <paramref name="store"/> is not empty, exp(z_k - z_t) * 2^64 is written there.
     /// Returns false, and the caller takes the scanned path (which rewrites the store), when z_t is not finite, when U
     /// is not a finite number in [0, <see cref="MaxTargetSum"/>] (a NaN or an infinity in the row, a target more than
-    /// about 43 below the maximum, or gaps beyond the exponential's range: VSCALEFPD saturates large positive gaps to
-    /// infinity, and gaps below -9e13 give 0 or a non-finite value, never a wrong finite one), or without AVX-512 (the
-    /// other widths' exponential needs z_k - z_t &lt;= 0).
+    /// about 43 below the maximum; the exponential needs no clamp: gaps far below give 0, far above +inf, never a
+    /// wrong finite value, see <see cref="VMath.ExpParts"/>), or without AVX-512 (the other widths' exponential needs
+    /// z_k - z_t &lt;= 0). Targets with |z_t| beyond <see cref="VMath.MaxFusedAnchor"/> form z_k - z_t exactly first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TargetStats<TV>(ReadOnlySpan<float> z, int t, Span<float> store, out double sum) where TV : struct, IDVec<TV>
@@ -121,7 +122,9 @@ internal static class VRows
         if (!OnePassFloatTargets<TV>()) return false;
         float zt = z[t];
         if (!float.IsFinite(zt)) return false;
-        sum = FloatSumExp<TV, No, No>(z, zt, t, store);
+        sum = Wide<TV>(zt, clamp: false, precise: false)
+            ? FloatSumExp<TV, Yes, No>(z, zt, t, store)
+            : FloatSumExp<TV, No, No>(z, zt, t, store);
         return sum >= 0 && sum <= MaxTargetSum;
     }
 
@@ -186,17 +189,61 @@ internal static class VRows
     private struct Yes;
     private struct No;
 
+    /// <summary>Whether <see cref="FloatSumExp"/> takes the exponential in two factors (<see cref="VMath.ExpParts"/>:
+    /// 512-bit lanes with AVX-512 DQ, the cubic; a JIT-time constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TwoFactors<TV>(bool precise) where TV : struct, IDVec<TV>
+        => typeof(TV) == typeof(V512) && Avx512F.IsSupported && Avx512DQ.IsSupported && !precise;
+
+    /// <summary>The <c>TWide</c> flag of <see cref="FloatSumExp"/> for a row with anchor <paramref name="m"/>: with two
+    /// factors, whether |m| is beyond <see cref="VMath.MaxFusedAnchor"/> (then z - m is formed exactly first); otherwise
+    /// whether the exponential must clamp (<paramref name="clamp"/>, from the row's scan).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Wide<TV>(float m, bool clamp, bool precise) where TV : struct, IDVec<TV>
+        => TwoFactors<TV>(precise) ? !(Math.Abs(m) <= VMath.MaxFusedAnchor) : clamp;
+
+    /// <summary>One vector of <see cref="FloatSumExp"/>'s terms exp(z_k - m) 2^64 as two factors whose product is the
+    /// term: <see cref="VMath.ExpParts"/>'s scale and cubic with <see cref="TwoFactors{TV}"/>, else the term and
+    /// (unused) 0. <paramref name="wide"/>: exact z - m (two factors) or the clamped exponential (otherwise).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV ExpFactors<TV>(ref float src, TV mv, TV nml, bool wide, bool precise, out TV poly) where TV : struct, IDVec<TV>
+    {
+        TV zv = TV.Load(ref src);
+        if (TwoFactors<TV>(precise))
+        {
+            Vector512<double> sc = VMath.ExpParts(Unsafe.As<TV, Vector512<double>>(ref zv), Unsafe.As<TV, Vector512<double>>(ref mv),
+                Unsafe.As<TV, Vector512<double>>(ref nml), exactGap: wide, out Vector512<double> p);
+            poly = Unsafe.As<Vector512<double>, TV>(ref p);
+            return Unsafe.As<Vector512<double>, TV>(ref sc);
+        }
+        poly = default;
+        return VMath.ExpScaled(zv - mv, wide, precise);
+    }
+
+    /// <summary>The term of two <see cref="ExpFactors{TV}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Term<TV>(TV scale, TV poly, bool precise) where TV : struct, IDVec<TV> => TwoFactors<TV>(precise) ? scale * poly : scale;
+
+    /// <summary>acc + the term of two <see cref="ExpFactors{TV}"/> (one FMA with two factors, one rounding either way).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV AddTerm<TV>(TV acc, TV scale, TV poly, bool precise) where TV : struct, IDVec<TV>
+        => TwoFactors<TV>(precise) ? TV.Fma(scale, poly, acc) : acc + scale;
+
     /// <summary>
-    /// Float32 rows: T = the sum of exp(z_k - m) over k != a (a = first index of the maximum; other maxima add exp(0) = 1,
-    /// and then T &gt;= 1 so their rounding does not matter), in double lanes, two accumulators. The vector holding a
-    /// and the last, overlapping vector drop lanes by index; a row shorter than a vector goes through a padded copy.
+    /// Float32 rows: T = the sum of exp(z_k - m) over k != a (a = first index of the maximum, or the anchor the caller
+    /// chose; other maxima add exp(0) = 1, and then T &gt;= 1 so their rounding does not matter), in double lanes, four
+    /// accumulators, eight vectors a step. The vector holding a and the last, overlapping vector drop lanes by index; a
+    /// row shorter than a vector goes through a padded copy. On 512-bit lanes the cubic exponential comes in two factors
+    /// (<see cref="VMath.ExpParts"/>) and each term is summed by one FMA; with the gradient the term (their product) is
+    /// stored too, and the sums are the same, so a loss has the same bits with and without its gradient.
+    /// <typeparamref name="TWide"/>: see <see cref="Wide{TV}"/>.
     /// </summary>
-    private static unsafe double FloatSumExp<TV, TClamp, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+    private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
         where TV : struct, IDVec<TV>
     {
-        bool clamp = typeof(TClamp) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
+        bool wide = typeof(TWide) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
         int n = z.Length, w = TV.Count, full = n - n % w, va = a - a % w;
-        TV mv = TV.Splat(m), acc0 = TV.Splat(0), acc1 = acc0;
+        TV mv = TV.Splat(m), nml = TV.Splat(-(double)m * 1.4426950408889634), acc0 = TV.Splat(0), acc1 = acc0;
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
@@ -216,56 +263,60 @@ internal static class VRows
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 4 * w)));
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 6 * w)));
                 }
-                TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
-                TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
-                TV e2 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 2 * w)) - mv, clamp, precise);
-                TV e3 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 3 * w)) - mv, clamp, precise);
-                TV e4 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 4 * w)) - mv, clamp, precise);
-                TV e5 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 5 * w)) - mv, clamp, precise);
-                TV e6 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 6 * w)) - mv, clamp, precise);
-                TV e7 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + 7 * w)) - mv, clamp, precise);
+                TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
+                TV s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, nml, wide, precise, out TV p1);
+                TV s2 = ExpFactors(ref Unsafe.Add(ref zr, i + 2 * w), mv, nml, wide, precise, out TV p2);
+                TV s3 = ExpFactors(ref Unsafe.Add(ref zr, i + 3 * w), mv, nml, wide, precise, out TV p3);
+                TV s4 = ExpFactors(ref Unsafe.Add(ref zr, i + 4 * w), mv, nml, wide, precise, out TV p4);
+                TV s5 = ExpFactors(ref Unsafe.Add(ref zr, i + 5 * w), mv, nml, wide, precise, out TV p5);
+                TV s6 = ExpFactors(ref Unsafe.Add(ref zr, i + 6 * w), mv, nml, wide, precise, out TV p6);
+                TV s7 = ExpFactors(ref Unsafe.Add(ref zr, i + 7 * w), mv, nml, wide, precise, out TV p7);
                 if (storing)
                 {
-                    TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1);
-                    TV.Store(ref Unsafe.Add(ref sr, i + 2 * w), e2); TV.Store(ref Unsafe.Add(ref sr, i + 3 * w), e3);
-                    TV.Store(ref Unsafe.Add(ref sr, i + 4 * w), e4); TV.Store(ref Unsafe.Add(ref sr, i + 5 * w), e5);
-                    TV.Store(ref Unsafe.Add(ref sr, i + 6 * w), e6); TV.Store(ref Unsafe.Add(ref sr, i + 7 * w), e7);
+                    TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise)); TV.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, p1, precise));
+                    TV.Store(ref Unsafe.Add(ref sr, i + 2 * w), Term(s2, p2, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 3 * w), Term(s3, p3, precise));
+                    TV.Store(ref Unsafe.Add(ref sr, i + 4 * w), Term(s4, p4, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 5 * w), Term(s5, p5, precise));
+                    TV.Store(ref Unsafe.Add(ref sr, i + 6 * w), Term(s6, p6, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 7 * w), Term(s7, p7, precise));
                 }
                 if ((uint)(va - i) < (uint)(8 * w))
                 {
+                    // Dropped from the scale: 0 times the cubic (finite, or NaN only where the row is NaN anyway).
                     int l = a - i;
-                    e0 = DropLane(e0, l); e1 = DropLane(e1, l - w); e2 = DropLane(e2, l - 2 * w); e3 = DropLane(e3, l - 3 * w);
-                    e4 = DropLane(e4, l - 4 * w); e5 = DropLane(e5, l - 5 * w); e6 = DropLane(e6, l - 6 * w); e7 = DropLane(e7, l - 7 * w);
+                    s0 = DropLane(s0, l); s1 = DropLane(s1, l - w); s2 = DropLane(s2, l - 2 * w); s3 = DropLane(s3, l - 3 * w);
+                    s4 = DropLane(s4, l - 4 * w); s5 = DropLane(s5, l - 5 * w); s6 = DropLane(s6, l - 6 * w); s7 = DropLane(s7, l - 7 * w);
                 }
-                acc0 += e0 + e4; acc1 += e1 + e5; acc2 += e2 + e6; acc3 += e3 + e7;
+                acc0 = AddTerm(AddTerm(acc0, s0, p0, precise), s4, p4, precise);
+                acc1 = AddTerm(AddTerm(acc1, s1, p1, precise), s5, p5, precise);
+                acc2 = AddTerm(AddTerm(acc2, s2, p2, precise), s6, p6, precise);
+                acc3 = AddTerm(AddTerm(acc3, s3, p3, precise), s7, p7, precise);
             }
             acc0 += acc2; acc1 += acc3;
         }
         for (; i <= full - 2 * w; i += 2 * w)
         {
             if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
-            TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
-            TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, clamp, precise);
-            if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1); }
-            if (i == va) e0 = DropLane(e0, a - i);
-            else if (i + w == va) e1 = DropLane(e1, a - i - w);
-            acc0 += e0;
-            acc1 += e1;
+            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
+            TV s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, nml, wide, precise, out TV p1);
+            if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise)); TV.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, p1, precise)); }
+            if (i == va) s0 = DropLane(s0, a - i);
+            else if (i + w == va) s1 = DropLane(s1, a - i - w);
+            acc0 = AddTerm(acc0, s0, p0, precise);
+            acc1 = AddTerm(acc1, s1, p1, precise);
         }
         if (i < full)
         {
-            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, clamp, precise);
-            if (storing) TV.Store(ref Unsafe.Add(ref sr, i), e);
-            acc0 += i == va ? DropLane(e, a - i) : e;
+            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise));
+            acc0 = AddTerm(acc0, i == va ? DropLane(s0, a - i) : s0, p0, precise);
         }
         if (full < n)
         {
             if (n < w) return ShortRowSumExp<TV>(z, m, a, precise, store);
             // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
             int s = n - w;
-            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, s)) - mv, clamp, precise);
-            if (storing) TV.Store(ref Unsafe.Add(ref sr, s), e);
-            acc1 += TV.AndNot(e, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s))));
+            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, s), mv, nml, wide, precise, out TV p0);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, s), Term(s0, p0, precise));
+            acc1 = AddTerm(acc1, TV.AndNot(s0, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s)))), p0, precise);
         }
         return TV.Sum(acc0 + acc1) * Unshift;
     }
