@@ -28,6 +28,8 @@ internal static class FloatScale
         float fh = (float)f, fl = (float)(f - fh);
         int n = x.Length, i = 0;
         ref float xr = ref MemoryMarshal.GetReference(x);
+        // Each width's loop, then the narrower widths take what is left (a row of 1000 ends with 8 and no scalar
+        // elements on 512-bit lanes): the same formula per element whatever the width.
         if (typeof(TV) == typeof(V512) && Vector512.IsHardwareAccelerated)
         {
             Vector512<float> h = Vector512.Create(fh), l = Vector512.Create(fl);
@@ -38,7 +40,7 @@ internal static class FloatScale
                 Vector512.FusedMultiplyAdd(v, h, v * l).StoreUnsafe(ref at);
             }
         }
-        else if (typeof(TV) != typeof(V128) && Vector256.IsHardwareAccelerated)
+        if (typeof(TV) != typeof(V128) && Vector256.IsHardwareAccelerated)
         {
             Vector256<float> h = Vector256.Create(fh), l = Vector256.Create(fl);
             for (; i <= n - 8; i += 8)
@@ -48,7 +50,7 @@ internal static class FloatScale
                 Vector256.FusedMultiplyAdd(v, h, v * l).StoreUnsafe(ref at);
             }
         }
-        else if (Vector128.IsHardwareAccelerated)
+        if (Vector128.IsHardwareAccelerated)
         {
             Vector128<float> h = Vector128.Create(fh), l = Vector128.Create(fl);
             for (; i <= n - 4; i += 4)
