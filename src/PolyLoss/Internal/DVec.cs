@@ -237,16 +237,20 @@ internal static class VMath
         }
         w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0));
         w = Vector512.FusedMultiplyAdd(w, r, Vector512.Create(1.0));
-        // Table: 2^(j/16) * 2^64, j = the low 4 bits of k (PERMT2PD reads only those), to the last bit.
-        Vector512<double> t = Avx512F.PermuteVar8x64x2(
+        Vector512<double> t = Table(k);
+        Vector512<double> v = Avx512F.Scale(t * w, e); // times 2^floor(e); e's fraction is j/16, already in t
+        return Unsafe.As<Vector512<double>, TV>(ref v);
+    }
+
+    /// <summary>2^(j/16) * 2^64 to the last bit, j = the low 4 bits of <paramref name="k"/>'s bits (VPERMT2PD reads only
+    /// those).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Table(Vector512<double> k) => Avx512F.PermuteVar8x64x2(
             Vector512.Create(1.8446744073709552e+19, 1.9263451207323152e+19, 2.0116317054877282e+19, 2.100694249940579e+19,
                 2.1936999301089677e+19, 2.290823323525645e+19, 2.3922467369310646e+19, 2.498160548474641e+19),
             k.AsInt64(),
             Vector512.Create(2.6087635650665566e+19, 2.7242633955508777e+19, 2.8448768404004647e+19, 2.9708302986651435e+19,
                 3.102360192937013e+19, 3.239713413130576e+19, 3.3831477799106933e+19, 3.5329325286382477e+19));
-        Vector512<double> v = Avx512F.Scale(t * w, e); // times 2^floor(e); e's fraction is j/16, already in t
-        return Unsafe.As<Vector512<double>, TV>(ref v);
-    }
 
     /// <summary>The largest |m| for which <see cref="ExpParts"/> may take y = z log2(e) + (-m log2(e)) in one FMA.</summary>
     public const float MaxFusedAnchor = 65536;
@@ -274,12 +278,7 @@ internal static class VMath
         poly = Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(Vector512.FusedMultiplyAdd(
             Vector512.Create(0.056669899372413714), f, Vector512.Create(0.24018424236536964)), f, Vector512.Create(0.6931476145532908)),
             f, Vector512.Create(1.0));
-        Vector512<double> t = Avx512F.PermuteVar8x64x2(
-            Vector512.Create(1.8446744073709552e+19, 1.9263451207323152e+19, 2.0116317054877282e+19, 2.100694249940579e+19,
-                2.1936999301089677e+19, 2.290823323525645e+19, 2.3922467369310646e+19, 2.498160548474641e+19),
-            k.AsInt64(),
-            Vector512.Create(2.6087635650665566e+19, 2.7242633955508777e+19, 2.8448768404004647e+19, 2.9708302986651435e+19,
-                3.102360192937013e+19, 3.239713413130576e+19, 3.3831477799106933e+19, 3.5329325286382477e+19));
+        Vector512<double> t = Table(k);
         return Avx512F.Scale(t, y);
     }
 
