@@ -261,7 +261,7 @@ internal static class VMath
     /// takes it with one FMA. y = (z - m) log2(e) is split by VREDUCEPD (rounding down to 1/16) into e + j/16 and
     /// f in [0, 1/16); the table entry is picked by the low 4 bits of y + 1.5 2^48 rounded down (VPERMT2PD), scaled by
     /// VSCALEFPD with y itself (floor(y) = e), and poly = 1 + c1 f + c2 f^2 + c3 f^3 is the minimax cubic for 2^f
-    /// (relative error 1.34e-9 = 2^-29.5; 40-digit Remez). No argument needs a clamp: f stays in [0, 1/16) (0 for
+    /// (relative error 1.34e-9 = 2^-29.5; Remez in 50-digit arithmetic). No argument needs a clamp: f stays in [0, 1/16) (0 for
     /// infinities) and VSCALEFPD saturates, so far below the term is 0, far above +inf, -inf gives 0, +inf gives +inf
     /// and NaN stays NaN. With <paramref name="exactGap"/> y is (z - m) log2(e) from the exact z - m (exp(0) is exactly
     /// 2^64); without it y = z log2(e) + (-m log2(e)) in one FMA (<paramref name="negMLog2E"/>), one operation fewer, whose
