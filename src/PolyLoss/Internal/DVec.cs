@@ -302,22 +302,29 @@ internal static class VMath
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2Hi), d);
         r = TV.Fma(n, TV.Splat(-Ln2Lo), r);
-        TV p, r2 = r * r;
-        if (fullPrecision)
+        TV p;
+        if (fullPrecision && typeof(TV) == typeof(V512))
         {
-            // Estrin's scheme (pairs, then powers r^2, r^4, r^8): the same 12 Taylor coefficients 1/2! .. 1/13! in
-            // about a third of Horner's dependent chain of 12 FMAs.
-            TV q0 = TV.Fma(TV.Splat(1.0 / 6), r, TV.Splat(0.5)), q1 = TV.Fma(TV.Splat(1.0 / 120), r, TV.Splat(1.0 / 24));
-            TV q2 = TV.Fma(TV.Splat(1.0 / 5040), r, TV.Splat(1.0 / 720)), q3 = TV.Fma(TV.Splat(1.0 / 362880), r, TV.Splat(1.0 / 40320));
-            TV q4 = TV.Fma(TV.Splat(1.0 / 39916800), r, TV.Splat(1.0 / 3628800)), q5 = TV.Fma(TV.Splat(1.0 / 6227020800), r, TV.Splat(1.0 / 479001600));
-            TV r4 = r2 * r2;
-            TV s0 = TV.Fma(q1, r2, q0), s1 = TV.Fma(q3, r2, q2), s2 = TV.Fma(q5, r2, q4);
-            p = TV.Fma(s2, r4 * r4, TV.Fma(s1, r4, s0));
+            // 512-bit lanes: Estrin's scheme, a shorter dependent chain (7% on the float64 dense sums). Other widths
+            // keep Horner's rule: there the helper in every inlined copy cost the float32 256-bit sums 1.7x (they
+            // inline this four times and run on 16 registers).
+            p = Taylor13(r, r * r);
         }
         else
         {
-            p = TV.Fma(TV.Splat(1.0 / 3628800), r, TV.Splat(1.0 / 362880));
-            p = TV.Fma(p, r, TV.Splat(1.0 / 40320));
+            if (fullPrecision)
+            {
+                p = TV.Fma(TV.Splat(1.0 / 6227020800), r, TV.Splat(1.0 / 479001600));
+                p = TV.Fma(p, r, TV.Splat(1.0 / 39916800));
+                p = TV.Fma(p, r, TV.Splat(1.0 / 3628800));
+                p = TV.Fma(p, r, TV.Splat(1.0 / 362880));
+                p = TV.Fma(p, r, TV.Splat(1.0 / 40320));
+            }
+            else
+            {
+                p = TV.Fma(TV.Splat(1.0 / 3628800), r, TV.Splat(1.0 / 362880));
+                p = TV.Fma(p, r, TV.Splat(1.0 / 40320));
+            }
             p = TV.Fma(p, r, TV.Splat(1.0 / 5040));
             p = TV.Fma(p, r, TV.Splat(1.0 / 720));
             p = TV.Fma(p, r, TV.Splat(1.0 / 120));
@@ -326,7 +333,7 @@ internal static class VMath
             p = TV.Fma(p, r, TV.Splat(0.5));
         }
         // exp(r) = 1 + m, m = r + r^2 p' (|m| < 0.42); 1 + m is split exactly into a double and its rounding error.
-        TV m = TV.Fma(p, r2, r);
+        TV m = TV.Fma(p, r * r, r);
         TV one = TV.Splat(1.0);
         TV hi = m + one;
         TV lo = m - (hi - one);
@@ -334,5 +341,18 @@ internal static class VMath
         TV f1 = TV.Pow2Halves(k, (long)shift, out TV f2);
         low = lo * f1 * f2;
         return hi * f1 * f2;
+    }
+
+    /// <summary>(exp(r) - 1 - r) / r^2 to degree 11 (Taylor coefficients 1/2! .. 1/13!) by Estrin's scheme (pairs, then
+    /// r^2, r^4, r^8): about a third of Horner's dependent chain of 12 FMAs, two multiplies more.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Taylor13<TV>(TV r, TV r2) where TV : struct, IDVec<TV>
+    {
+        TV q0 = TV.Fma(TV.Splat(1.0 / 6), r, TV.Splat(0.5)), q1 = TV.Fma(TV.Splat(1.0 / 120), r, TV.Splat(1.0 / 24));
+        TV q2 = TV.Fma(TV.Splat(1.0 / 5040), r, TV.Splat(1.0 / 720)), q3 = TV.Fma(TV.Splat(1.0 / 362880), r, TV.Splat(1.0 / 40320));
+        TV q4 = TV.Fma(TV.Splat(1.0 / 39916800), r, TV.Splat(1.0 / 3628800)), q5 = TV.Fma(TV.Splat(1.0 / 6227020800), r, TV.Splat(1.0 / 479001600));
+        TV r4 = r2 * r2;
+        TV s0 = TV.Fma(q1, r2, q0), s1 = TV.Fma(q3, r2, q2), s2 = TV.Fma(q5, r2, q4);
+        return TV.Fma(s2, r4 * r4, TV.Fma(s1, r4, s0));
     }
 }

@@ -81,7 +81,9 @@ internal static class VRows
         where TV : struct, IDVec<TV>
     {
         if (!float.IsFinite(own.Max)) { others = 0; return false; }
-        others = (Wide<TV>(own.Max, own.Clamp, precise), precise) switch
+        others = TwoFactors<TV>(precise)
+            ? Wide<TV>(own.Max, own.Clamp, precise) ? FactorSumExp<Yes>(z, own.Max, own.ArgMax, store) : FactorSumExp<No>(z, own.Max, own.ArgMax, store)
+            : (own.Clamp, precise) switch
         {
             (false, false) => FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store),
             (true, false) => FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store),
@@ -122,9 +124,8 @@ internal static class VRows
         if (!OnePassFloatTargets<TV>()) return false;
         float zt = z[t];
         if (!float.IsFinite(zt)) return false;
-        sum = Wide<TV>(zt, clamp: false, precise: false)
-            ? FloatSumExp<TV, Yes, No>(z, zt, t, store)
-            : FloatSumExp<TV, No, No>(z, zt, t, store);
+        sum = !TwoFactors<TV>(precise: false) ? FloatSumExp<TV, No, No>(z, zt, t, store)
+            : Wide<TV>(zt, clamp: false, precise: false) ? FactorSumExp<Yes>(z, zt, t, store) : FactorSumExp<No>(z, zt, t, store);
         return sum >= 0 && sum <= MaxTargetSum;
     }
 
@@ -203,31 +204,45 @@ internal static class VRows
         => TwoFactors<TV>(precise) ? !(Math.Abs(m) <= VMath.MaxFusedAnchor) : clamp;
 
     /// <summary>One vector of <see cref="FloatSumExp"/>'s terms exp(z_k - m) 2^64 as two factors whose product is the
-    /// term: <see cref="VMath.ExpParts"/>'s scale and cubic with <see cref="TwoFactors{TV}"/>, else the term and
-    /// (unused) 0. <paramref name="wide"/>: exact z - m (two factors) or the clamped exponential (otherwise).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV ExpFactors<TV>(ref float src, TV mv, TV nml, bool wide, bool precise, out TV poly) where TV : struct, IDVec<TV>
+    /// term (returned by value: an out parameter kept the 256-bit path's vectors in memory).</summary>
+    private struct Factors<TV> where TV : struct, IDVec<TV>
     {
-        TV zv = TV.Load(ref src);
-        if (TwoFactors<TV>(precise))
-        {
-            Vector512<double> sc = VMath.ExpParts(Unsafe.As<TV, Vector512<double>>(ref zv), Unsafe.As<TV, Vector512<double>>(ref mv),
-                Unsafe.As<TV, Vector512<double>>(ref nml), exactGap: wide, out Vector512<double> p);
-            poly = Unsafe.As<Vector512<double>, TV>(ref p);
-            return Unsafe.As<Vector512<double>, TV>(ref sc);
-        }
-        poly = default;
-        return VMath.ExpScaled(zv - mv, wide, precise);
+        /// <summary><see cref="VMath.ExpParts"/>'s scale with <see cref="TwoFactors{TV}"/>, else the term itself.</summary>
+        public TV Scale;
+        /// <summary><see cref="VMath.ExpParts"/>'s cubic with <see cref="TwoFactors{TV}"/>, else unused.</summary>
+        public TV Poly;
     }
 
-    /// <summary>The term of two <see cref="ExpFactors{TV}"/>.</summary>
+    /// <summary>The <see cref="Factors{TV}"/> of one vector. <paramref name="wide"/>: exact z - m (two factors) or the
+    /// clamped exponential (otherwise). The two-factor branch loads its own 512-bit vector and takes the anchor as
+    /// <paramref name="m512"/> and <paramref name="nml512"/> (-m log2(e)), so that no <typeparamref name="TV"/> value
+    /// has its address taken: that kept the 256-bit path's vectors in memory.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Term<TV>(TV scale, TV poly, bool precise) where TV : struct, IDVec<TV> => TwoFactors<TV>(precise) ? scale * poly : scale;
+    private static Factors<TV> ExpFactors<TV>(ref float src, TV mv, Vector512<double> m512, Vector512<double> nml512, bool wide, bool precise)
+        where TV : struct, IDVec<TV>
+    {
+        Factors<TV> f;
+        if (TwoFactors<TV>(precise))
+        {
+            Vector512<double> sc = VMath.ExpParts(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref src)), m512, nml512,
+                exactGap: wide, out Vector512<double> p);
+            f.Scale = Unsafe.As<Vector512<double>, TV>(ref sc);
+            f.Poly = Unsafe.As<Vector512<double>, TV>(ref p);
+            return f;
+        }
+        f.Scale = VMath.ExpScaled(TV.Load(ref src) - mv, wide, precise);
+        f.Poly = f.Scale;
+        return f;
+    }
 
-    /// <summary>acc + the term of two <see cref="ExpFactors{TV}"/> (one FMA with two factors, one rounding either way).</summary>
+    /// <summary>The term of <see cref="ExpFactors{TV}"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV AddTerm<TV>(TV acc, TV scale, TV poly, bool precise) where TV : struct, IDVec<TV>
-        => TwoFactors<TV>(precise) ? TV.Fma(scale, poly, acc) : acc + scale;
+    private static TV Term<TV>(Factors<TV> f, bool precise) where TV : struct, IDVec<TV> => TwoFactors<TV>(precise) ? f.Scale * f.Poly : f.Scale;
+
+    /// <summary>acc + the term of <see cref="ExpFactors{TV}"/> (one FMA with two factors, one rounding either way).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV AddTerm<TV>(TV acc, Factors<TV> f, bool precise) where TV : struct, IDVec<TV>
+        => TwoFactors<TV>(precise) ? TV.Fma(f.Scale, f.Poly, acc) : acc + f.Scale;
 
     /// <summary>
     /// Float32 rows: T = the sum of exp(z_k - m) over k != a (a = first index of the maximum, or the anchor the caller
@@ -238,12 +253,60 @@ internal static class VRows
     /// stored too, and the sums are the same, so a loss has the same bits with and without its gradient.
     /// <typeparamref name="TWide"/>: see <see cref="Wide{TV}"/>.
     /// </summary>
-    private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
         where TV : struct, IDVec<TV>
     {
         bool wide = typeof(TWide) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
+        // The table exponential (VMath.ExpScaled): two vectors a step. (Eight a step, as the two-factor loop runs
+        // (FactorSumExp, which the callers take where TwoFactors holds), put this method past the JIT's inlining budget
+        // on 256-bit lanes: their longer polynomial then stayed calls, 8x slower.)
         int n = z.Length, w = TV.Count, full = n - n % w, va = a - a % w;
-        TV mv = TV.Splat(m), nml = TV.Splat(-(double)m * 1.4426950408889634), acc0 = TV.Splat(0), acc1 = acc0;
+        TV mv = TV.Splat(m), acc0 = TV.Splat(0), acc1 = acc0;
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float sr = ref MemoryMarshal.GetReference(store);
+        bool storing = !store.IsEmpty;
+        bool prefetch = n >= PrefetchMinClasses && Sse.IsSupported;
+        int i = 0;
+        for (; i <= full - 2 * w; i += 2 * w)
+        {
+            if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
+            TV e0 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, wide, precise);
+            TV e1 = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv, wide, precise);
+            if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), e0); TV.Store(ref Unsafe.Add(ref sr, i + w), e1); }
+            if (i == va) e0 = DropLane(e0, a - i);
+            else if (i + w == va) e1 = DropLane(e1, a - i - w);
+            acc0 += e0;
+            acc1 += e1;
+        }
+        if (i < full)
+        {
+            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, i)) - mv, wide, precise);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, i), e);
+            acc0 += i == va ? DropLane(e, a - i) : e;
+        }
+        if (full < n)
+        {
+            if (n < w) return ShortRowSumExp<TV>(z, m, a, precise, store);
+            // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
+            int s = n - w;
+            TV e = VMath.ExpScaled(TV.Load(ref Unsafe.Add(ref zr, s)) - mv, wide, precise);
+            if (storing) TV.Store(ref Unsafe.Add(ref sr, s), e);
+            acc1 += TV.AndNot(e, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s))));
+        }
+        return TV.Sum(acc0 + acc1) * Unshift;
+    }
+
+    /// <summary><see cref="FloatSumExp"/> on 512-bit lanes with the two-factor exponential (<see cref="VMath.ExpParts"/>):
+    /// eight vectors a step into four accumulators (the vectors holding a found by one unsigned range check), then two,
+    /// one, and the last, overlapping vector; each term summed by one FMA, the stored term their product. The callers
+    /// take it instead of <see cref="FloatSumExp"/> where <see cref="TwoFactors{TV}"/> holds.</summary>
+    private static unsafe double FactorSumExp<TWide>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+    {
+        const bool precise = false; // the two-factor form is the cubic
+        bool wide = typeof(TWide) == typeof(Yes);
+        int n = z.Length, w = V512.Count, full = n - n % w, va = a - a % w;
+        V512 mv = V512.Splat(m), acc0 = V512.Splat(0), acc1 = acc0;
+        Vector512<double> m512 = Vector512.Create((double)m), nml512 = Vector512.Create(-(double)m * 1.4426950408889634);
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
@@ -253,7 +316,7 @@ internal static class VRows
         int i = 0;
         {
             // Eight vectors a step into four accumulators; the vectors holding a are found by one unsigned range check.
-            TV acc2 = acc0, acc3 = acc0;
+            V512 acc2 = acc0, acc3 = acc0;
             for (; i <= full - 8 * w; i += 8 * w)
             {
                 if (prefetch)
@@ -263,62 +326,64 @@ internal static class VRows
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 4 * w)));
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 6 * w)));
                 }
-                TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
-                TV s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, nml, wide, precise, out TV p1);
-                TV s2 = ExpFactors(ref Unsafe.Add(ref zr, i + 2 * w), mv, nml, wide, precise, out TV p2);
-                TV s3 = ExpFactors(ref Unsafe.Add(ref zr, i + 3 * w), mv, nml, wide, precise, out TV p3);
-                TV s4 = ExpFactors(ref Unsafe.Add(ref zr, i + 4 * w), mv, nml, wide, precise, out TV p4);
-                TV s5 = ExpFactors(ref Unsafe.Add(ref zr, i + 5 * w), mv, nml, wide, precise, out TV p5);
-                TV s6 = ExpFactors(ref Unsafe.Add(ref zr, i + 6 * w), mv, nml, wide, precise, out TV p6);
-                TV s7 = ExpFactors(ref Unsafe.Add(ref zr, i + 7 * w), mv, nml, wide, precise, out TV p7);
+                Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
+                Factors<V512> s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, m512, nml512, wide, precise);
+                Factors<V512> s2 = ExpFactors(ref Unsafe.Add(ref zr, i + 2 * w), mv, m512, nml512, wide, precise);
+                Factors<V512> s3 = ExpFactors(ref Unsafe.Add(ref zr, i + 3 * w), mv, m512, nml512, wide, precise);
+                Factors<V512> s4 = ExpFactors(ref Unsafe.Add(ref zr, i + 4 * w), mv, m512, nml512, wide, precise);
+                Factors<V512> s5 = ExpFactors(ref Unsafe.Add(ref zr, i + 5 * w), mv, m512, nml512, wide, precise);
+                Factors<V512> s6 = ExpFactors(ref Unsafe.Add(ref zr, i + 6 * w), mv, m512, nml512, wide, precise);
+                Factors<V512> s7 = ExpFactors(ref Unsafe.Add(ref zr, i + 7 * w), mv, m512, nml512, wide, precise);
                 if (storing)
                 {
-                    TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise)); TV.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, p1, precise));
-                    TV.Store(ref Unsafe.Add(ref sr, i + 2 * w), Term(s2, p2, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 3 * w), Term(s3, p3, precise));
-                    TV.Store(ref Unsafe.Add(ref sr, i + 4 * w), Term(s4, p4, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 5 * w), Term(s5, p5, precise));
-                    TV.Store(ref Unsafe.Add(ref sr, i + 6 * w), Term(s6, p6, precise)); TV.Store(ref Unsafe.Add(ref sr, i + 7 * w), Term(s7, p7, precise));
+                    V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, precise));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 2 * w), Term(s2, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 3 * w), Term(s3, precise));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 4 * w), Term(s4, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 5 * w), Term(s5, precise));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 6 * w), Term(s6, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 7 * w), Term(s7, precise));
                 }
                 if ((uint)(va - i) < (uint)(8 * w))
                 {
                     // Dropped from the scale: 0 times the cubic (finite, or NaN only where the row is NaN anyway).
                     int l = a - i;
-                    s0 = DropLane(s0, l); s1 = DropLane(s1, l - w); s2 = DropLane(s2, l - 2 * w); s3 = DropLane(s3, l - 3 * w);
-                    s4 = DropLane(s4, l - 4 * w); s5 = DropLane(s5, l - 5 * w); s6 = DropLane(s6, l - 6 * w); s7 = DropLane(s7, l - 7 * w);
+                    s0.Scale = DropLane(s0.Scale, l); s1.Scale = DropLane(s1.Scale, l - w); s2.Scale = DropLane(s2.Scale, l - 2 * w); s3.Scale = DropLane(s3.Scale, l - 3 * w);
+                    s4.Scale = DropLane(s4.Scale, l - 4 * w); s5.Scale = DropLane(s5.Scale, l - 5 * w); s6.Scale = DropLane(s6.Scale, l - 6 * w); s7.Scale = DropLane(s7.Scale, l - 7 * w);
                 }
-                acc0 = AddTerm(AddTerm(acc0, s0, p0, precise), s4, p4, precise);
-                acc1 = AddTerm(AddTerm(acc1, s1, p1, precise), s5, p5, precise);
-                acc2 = AddTerm(AddTerm(acc2, s2, p2, precise), s6, p6, precise);
-                acc3 = AddTerm(AddTerm(acc3, s3, p3, precise), s7, p7, precise);
+                acc0 = AddTerm(AddTerm(acc0, s0, precise), s4, precise);
+                acc1 = AddTerm(AddTerm(acc1, s1, precise), s5, precise);
+                acc2 = AddTerm(AddTerm(acc2, s2, precise), s6, precise);
+                acc3 = AddTerm(AddTerm(acc3, s3, precise), s7, precise);
             }
             acc0 += acc2; acc1 += acc3;
         }
         for (; i <= full - 2 * w; i += 2 * w)
         {
             if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
-            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
-            TV s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, nml, wide, precise, out TV p1);
-            if (storing) { TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise)); TV.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, p1, precise)); }
-            if (i == va) s0 = DropLane(s0, a - i);
-            else if (i + w == va) s1 = DropLane(s1, a - i - w);
-            acc0 = AddTerm(acc0, s0, p0, precise);
-            acc1 = AddTerm(acc1, s1, p1, precise);
+            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
+            Factors<V512> s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, m512, nml512, wide, precise);
+            if (storing) { V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, precise)); }
+            if (i == va) s0.Scale = DropLane(s0.Scale, a - i);
+            else if (i + w == va) s1.Scale = DropLane(s1.Scale, a - i - w);
+            acc0 = AddTerm(acc0, s0, precise);
+            acc1 = AddTerm(acc1, s1, precise);
         }
         if (i < full)
         {
-            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, nml, wide, precise, out TV p0);
-            if (storing) TV.Store(ref Unsafe.Add(ref sr, i), Term(s0, p0, precise));
-            acc0 = AddTerm(acc0, i == va ? DropLane(s0, a - i) : s0, p0, precise);
+            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
+            if (storing) V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise));
+            if (i == va) s0.Scale = DropLane(s0.Scale, a - i);
+            acc0 = AddTerm(acc0, s0, precise);
         }
         if (full < n)
         {
-            if (n < w) return ShortRowSumExp<TV>(z, m, a, precise, store);
+            if (n < w) return ShortRowSumExp<V512>(z, m, a, precise, store);
             // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
             int s = n - w;
-            TV s0 = ExpFactors(ref Unsafe.Add(ref zr, s), mv, nml, wide, precise, out TV p0);
-            if (storing) TV.Store(ref Unsafe.Add(ref sr, s), Term(s0, p0, precise));
-            acc1 = AddTerm(acc1, TV.AndNot(s0, TV.Or(TV.LessThan(TV.Indices, TV.Splat(full - s)), TV.Equal(TV.Indices, TV.Splat(a - s)))), p0, precise);
+            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, s), mv, m512, nml512, wide, precise);
+            if (storing) V512.Store(ref Unsafe.Add(ref sr, s), Term(s0, precise));
+            s0.Scale = V512.AndNot(s0.Scale, V512.Or(V512.LessThan(V512.Indices, V512.Splat(full - s)), V512.Equal(V512.Indices, V512.Splat(a - s))));
+            acc1 = AddTerm(acc1, s0, precise);
         }
-        return TV.Sum(acc0 + acc1) * Unshift;
+        return V512.Sum(acc0 + acc1) * Unshift;
     }
 
     /// <summary><see cref="FloatSumExp"/> for a row shorter than a vector: a padded copy whose -inf lanes give 0 (clamped form).</summary>
