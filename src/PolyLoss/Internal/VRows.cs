@@ -81,9 +81,7 @@ internal static class VRows
         where TV : struct, IDVec<TV>
     {
         if (!float.IsFinite(own.Max)) { others = 0; return false; }
-        others = TwoFactors<TV>(precise)
-            ? Wide<TV>(own.Max, own.Clamp, precise) ? FactorSumExp<Yes>(z, own.Max, own.ArgMax, store) : FactorSumExp<No>(z, own.Max, own.ArgMax, store)
-            : (own.Clamp, precise) switch
+        others = TwoFactors<TV>(precise) ? FactorSum(z, own.Max, own.ArgMax, store) : (own.Clamp, precise) switch
         {
             (false, false) => FloatSumExp<TV, No, No>(z, own.Max, own.ArgMax, store),
             (true, false) => FloatSumExp<TV, Yes, No>(z, own.Max, own.ArgMax, store),
@@ -124,8 +122,7 @@ internal static class VRows
         if (!OnePassFloatTargets<TV>()) return false;
         float zt = z[t];
         if (!float.IsFinite(zt)) return false;
-        sum = !TwoFactors<TV>(precise: false) ? FloatSumExp<TV, No, No>(z, zt, t, store)
-            : Wide<TV>(zt, clamp: false, precise: false) ? FactorSumExp<Yes>(z, zt, t, store) : FactorSumExp<No>(z, zt, t, store);
+        sum = TwoFactors<TV>(precise: false) ? FactorSum(z, zt, t, store) : FloatSumExp<TV, No, No>(z, zt, t, store);
         return sum >= 0 && sum <= MaxTargetSum;
     }
 
@@ -196,75 +193,60 @@ internal static class VRows
     private static bool TwoFactors<TV>(bool precise) where TV : struct, IDVec<TV>
         => typeof(TV) == typeof(V512) && Avx512F.IsSupported && Avx512DQ.IsSupported && !precise;
 
-    /// <summary>The <c>TWide</c> flag of <see cref="FloatSumExp"/> for a row with anchor <paramref name="m"/>: with two
-    /// factors, whether |m| is beyond <see cref="VMath.MaxFusedAnchor"/> (then z - m is formed exactly first); otherwise
-    /// whether the exponential must clamp (<paramref name="clamp"/>, from the row's scan).</summary>
+    /// <summary><see cref="FactorSumExp{TWide}"/> for a row with anchor <paramref name="m"/>: with y = z log2(e) -
+    /// m log2(e) in one FMA while |m| is at most <see cref="VMath.MaxFusedAnchor"/>, else from the exact gap z - m.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Wide<TV>(float m, bool clamp, bool precise) where TV : struct, IDVec<TV>
-        => TwoFactors<TV>(precise) ? !(Math.Abs(m) <= VMath.MaxFusedAnchor) : clamp;
+    private static double FactorSum(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+        => Math.Abs(m) <= VMath.MaxFusedAnchor ? FactorSumExp<No>(z, m, a, store) : FactorSumExp<Yes>(z, m, a, store);
 
-    /// <summary>One vector of <see cref="FloatSumExp"/>'s terms exp(z_k - m) 2^64 as two factors whose product is the
-    /// term (returned by value: an out parameter kept the 256-bit path's vectors in memory).</summary>
-    private struct Factors<TV> where TV : struct, IDVec<TV>
+    /// <summary>One vector of <see cref="FactorSumExp{TWide}"/>'s terms exp(z_k - m) 2^64 as the two factors of
+    /// <see cref="VMath.ExpParts"/>, whose product is the term (returned by value, not through out parameters).</summary>
+    private struct Factors
     {
-        /// <summary><see cref="VMath.ExpParts"/>'s scale with <see cref="TwoFactors{TV}"/>, else the term itself.</summary>
-        public TV Scale;
-        /// <summary><see cref="VMath.ExpParts"/>'s cubic with <see cref="TwoFactors{TV}"/>, else unused.</summary>
-        public TV Poly;
+        /// <summary>2^(j/16 + 64) 2^e.</summary>
+        public V512 Scale;
+        /// <summary>The cubic for 2^f.</summary>
+        public V512 Poly;
     }
 
-    /// <summary>The <see cref="Factors{TV}"/> of one vector. <paramref name="wide"/>: exact z - m (two factors) or the
-    /// clamped exponential (otherwise). The two-factor branch loads its own 512-bit vector and takes the anchor as
-    /// <paramref name="m512"/> and <paramref name="nml512"/> (-m log2(e)), so that no <typeparamref name="TV"/> value
-    /// has its address taken: that kept the 256-bit path's vectors in memory.</summary>
+    /// <summary>The <see cref="Factors"/> of the 8 float32 logits at <paramref name="src"/>; <paramref name="m512"/> the
+    /// anchor, <paramref name="nml512"/> -m log2(e); <paramref name="exactGap"/> as in <see cref="VMath.ExpParts"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Factors<TV> ExpFactors<TV>(ref float src, TV mv, Vector512<double> m512, Vector512<double> nml512, bool wide, bool precise)
-        where TV : struct, IDVec<TV>
+    private static Factors ExpFactors(ref float src, Vector512<double> m512, Vector512<double> nml512, bool exactGap)
     {
-        Factors<TV> f;
-        if (TwoFactors<TV>(precise))
-        {
-            Vector512<double> sc = VMath.ExpParts(Avx512F.ConvertToVector512Double(Vector256.LoadUnsafe(ref src)), m512, nml512,
-                exactGap: wide, out Vector512<double> p);
-            f.Scale = Unsafe.As<Vector512<double>, TV>(ref sc);
-            f.Poly = Unsafe.As<Vector512<double>, TV>(ref p);
-            return f;
-        }
-        f.Scale = VMath.ExpScaled(TV.Load(ref src) - mv, wide, precise);
-        f.Poly = f.Scale;
-        return f;
+        Vector512<double> scale = VMath.ExpParts(V512.Load(ref src).V, m512, nml512, exactGap, out Vector512<double> poly);
+        return new Factors { Scale = new V512(scale), Poly = new V512(poly) };
     }
 
-    /// <summary>The term of <see cref="ExpFactors{TV}"/>.</summary>
+    /// <summary>The term of <see cref="ExpFactors"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Term<TV>(Factors<TV> f, bool precise) where TV : struct, IDVec<TV> => TwoFactors<TV>(precise) ? f.Scale * f.Poly : f.Scale;
+    private static V512 Term(Factors f) => f.Scale * f.Poly;
 
-    /// <summary>acc + the term of <see cref="ExpFactors{TV}"/> (one FMA with two factors, one rounding either way).</summary>
+    /// <summary>acc + the term of <see cref="ExpFactors"/>, by one FMA (one rounding, as an add of the term would have).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV AddTerm<TV>(TV acc, Factors<TV> f, bool precise) where TV : struct, IDVec<TV>
-        => TwoFactors<TV>(precise) ? TV.Fma(f.Scale, f.Poly, acc) : acc + f.Scale;
+    private static V512 AddTerm(V512 acc, Factors f) => V512.Fma(f.Scale, f.Poly, acc);
 
     /// <summary>
     /// Float32 rows: T = the sum of exp(z_k - m) over k != a (a = first index of the maximum, or the anchor the caller
-    /// chose; other maxima add exp(0) = 1, and then T &gt;= 1 so their rounding does not matter), in double lanes, four
-    /// accumulators, eight vectors a step. The vector holding a and the last, overlapping vector drop lanes by index; a
-    /// row shorter than a vector goes through a padded copy. On 512-bit lanes the cubic exponential comes in two factors
-    /// (<see cref="VMath.ExpParts"/>) and each term is summed by one FMA; with the gradient the term (their product) is
-    /// stored too, and the sums are the same, so a loss has the same bits with and without its gradient.
-    /// <typeparamref name="TWide"/>: see <see cref="Wide{TV}"/>.
+    /// chose; other maxima add exp(0) = 1, and then T &gt;= 1 so their rounding does not matter), in double lanes with
+    /// the table exponential (<see cref="VMath.ExpScaled{TV}"/>), two accumulators. The vector holding a and the last,
+    /// overlapping vector drop lanes by index; a row shorter than a vector goes through a padded copy. Where
+    /// <see cref="TwoFactors{TV}"/> holds the callers take <see cref="FactorSumExp{TWide}"/> instead.
+    /// <typeparamref name="TWide"/>: the clamped exponential (rows whose spread needs it, from the scan).
     /// </summary>
-private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
+    private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
         where TV : struct, IDVec<TV>
     {
         bool wide = typeof(TWide) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
-        // The table exponential (VMath.ExpScaled): two vectors a step. (Eight a step, as the two-factor loop runs
-        // (FactorSumExp, which the callers take where TwoFactors holds), put this method past the JIT's inlining budget
-        // on 256-bit lanes: their longer polynomial then stayed calls, 8x slower.)
+        // Two vectors a step. (Eight a step, as FactorSumExp runs, put this method past the JIT's inlining budget on
+        // 256-bit lanes: their longer polynomial then stayed calls, 8x slower.)
         int n = z.Length, w = TV.Count, full = n - n % w, va = a - a % w;
         TV mv = TV.Splat(m), acc0 = TV.Splat(0), acc1 = acc0;
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
         bool storing = !store.IsEmpty;
+        // Long rows: touch the same offset one row ahead (the next row of a batch; a prefetch never faults), so the
+        // next row's pass (or scan) finds its data in cache while this row computes.
         bool prefetch = n >= PrefetchMinClasses && Sse.IsSupported;
         int i = 0;
         for (; i <= full - 2 * w; i += 2 * w)
@@ -299,13 +281,13 @@ private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float
     /// <summary><see cref="FloatSumExp"/> on 512-bit lanes with the two-factor exponential (<see cref="VMath.ExpParts"/>):
     /// eight vectors a step into four accumulators (the vectors holding a found by one unsigned range check), then two,
     /// one, and the last, overlapping vector; each term summed by one FMA, the stored term their product. The callers
-    /// take it instead of <see cref="FloatSumExp"/> where <see cref="TwoFactors{TV}"/> holds.</summary>
+    /// take it instead of <see cref="FloatSumExp"/> where <see cref="TwoFactors{TV}"/> holds (<see cref="FactorSum"/>).
+    /// <typeparamref name="TWide"/>: y from the exact gap z - m (anchors beyond <see cref="VMath.MaxFusedAnchor"/>).</summary>
     private static unsafe double FactorSumExp<TWide>(ReadOnlySpan<float> z, float m, int a, Span<float> store)
     {
-        const bool precise = false; // the two-factor form is the cubic
         bool wide = typeof(TWide) == typeof(Yes);
         int n = z.Length, w = V512.Count, full = n - n % w, va = a - a % w;
-        V512 mv = V512.Splat(m), acc0 = V512.Splat(0), acc1 = acc0;
+        V512 acc0 = V512.Splat(0), acc1 = acc0;
         Vector512<double> m512 = Vector512.Create((double)m), nml512 = Vector512.Create(-(double)m * 1.4426950408889634);
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref float sr = ref MemoryMarshal.GetReference(store);
@@ -326,20 +308,20 @@ private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 4 * w)));
                     Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n + 6 * w)));
                 }
-                Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
-                Factors<V512> s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, m512, nml512, wide, precise);
-                Factors<V512> s2 = ExpFactors(ref Unsafe.Add(ref zr, i + 2 * w), mv, m512, nml512, wide, precise);
-                Factors<V512> s3 = ExpFactors(ref Unsafe.Add(ref zr, i + 3 * w), mv, m512, nml512, wide, precise);
-                Factors<V512> s4 = ExpFactors(ref Unsafe.Add(ref zr, i + 4 * w), mv, m512, nml512, wide, precise);
-                Factors<V512> s5 = ExpFactors(ref Unsafe.Add(ref zr, i + 5 * w), mv, m512, nml512, wide, precise);
-                Factors<V512> s6 = ExpFactors(ref Unsafe.Add(ref zr, i + 6 * w), mv, m512, nml512, wide, precise);
-                Factors<V512> s7 = ExpFactors(ref Unsafe.Add(ref zr, i + 7 * w), mv, m512, nml512, wide, precise);
+                Factors s0 = ExpFactors(ref Unsafe.Add(ref zr, i), m512, nml512, wide);
+                Factors s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), m512, nml512, wide);
+                Factors s2 = ExpFactors(ref Unsafe.Add(ref zr, i + 2 * w), m512, nml512, wide);
+                Factors s3 = ExpFactors(ref Unsafe.Add(ref zr, i + 3 * w), m512, nml512, wide);
+                Factors s4 = ExpFactors(ref Unsafe.Add(ref zr, i + 4 * w), m512, nml512, wide);
+                Factors s5 = ExpFactors(ref Unsafe.Add(ref zr, i + 5 * w), m512, nml512, wide);
+                Factors s6 = ExpFactors(ref Unsafe.Add(ref zr, i + 6 * w), m512, nml512, wide);
+                Factors s7 = ExpFactors(ref Unsafe.Add(ref zr, i + 7 * w), m512, nml512, wide);
                 if (storing)
                 {
-                    V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, precise));
-                    V512.Store(ref Unsafe.Add(ref sr, i + 2 * w), Term(s2, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 3 * w), Term(s3, precise));
-                    V512.Store(ref Unsafe.Add(ref sr, i + 4 * w), Term(s4, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 5 * w), Term(s5, precise));
-                    V512.Store(ref Unsafe.Add(ref sr, i + 6 * w), Term(s6, precise)); V512.Store(ref Unsafe.Add(ref sr, i + 7 * w), Term(s7, precise));
+                    V512.Store(ref Unsafe.Add(ref sr, i), Term(s0)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 2 * w), Term(s2)); V512.Store(ref Unsafe.Add(ref sr, i + 3 * w), Term(s3));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 4 * w), Term(s4)); V512.Store(ref Unsafe.Add(ref sr, i + 5 * w), Term(s5));
+                    V512.Store(ref Unsafe.Add(ref sr, i + 6 * w), Term(s6)); V512.Store(ref Unsafe.Add(ref sr, i + 7 * w), Term(s7));
                 }
                 if ((uint)(va - i) < (uint)(8 * w))
                 {
@@ -348,40 +330,40 @@ private static unsafe double FloatSumExp<TV, TWide, TPrecise>(ReadOnlySpan<float
                     s0.Scale = DropLane(s0.Scale, l); s1.Scale = DropLane(s1.Scale, l - w); s2.Scale = DropLane(s2.Scale, l - 2 * w); s3.Scale = DropLane(s3.Scale, l - 3 * w);
                     s4.Scale = DropLane(s4.Scale, l - 4 * w); s5.Scale = DropLane(s5.Scale, l - 5 * w); s6.Scale = DropLane(s6.Scale, l - 6 * w); s7.Scale = DropLane(s7.Scale, l - 7 * w);
                 }
-                acc0 = AddTerm(AddTerm(acc0, s0, precise), s4, precise);
-                acc1 = AddTerm(AddTerm(acc1, s1, precise), s5, precise);
-                acc2 = AddTerm(AddTerm(acc2, s2, precise), s6, precise);
-                acc3 = AddTerm(AddTerm(acc3, s3, precise), s7, precise);
+                acc0 = AddTerm(AddTerm(acc0, s0), s4);
+                acc1 = AddTerm(AddTerm(acc1, s1), s5);
+                acc2 = AddTerm(AddTerm(acc2, s2), s6);
+                acc3 = AddTerm(AddTerm(acc3, s3), s7);
             }
             acc0 += acc2; acc1 += acc3;
         }
         for (; i <= full - 2 * w; i += 2 * w)
         {
             if (prefetch) Sse.Prefetch0(Unsafe.AsPointer(ref Unsafe.Add(ref zr, i + n)));
-            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
-            Factors<V512> s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), mv, m512, nml512, wide, precise);
-            if (storing) { V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1, precise)); }
+            Factors s0 = ExpFactors(ref Unsafe.Add(ref zr, i), m512, nml512, wide);
+            Factors s1 = ExpFactors(ref Unsafe.Add(ref zr, i + w), m512, nml512, wide);
+            if (storing) { V512.Store(ref Unsafe.Add(ref sr, i), Term(s0)); V512.Store(ref Unsafe.Add(ref sr, i + w), Term(s1)); }
             if (i == va) s0.Scale = DropLane(s0.Scale, a - i);
             else if (i + w == va) s1.Scale = DropLane(s1.Scale, a - i - w);
-            acc0 = AddTerm(acc0, s0, precise);
-            acc1 = AddTerm(acc1, s1, precise);
+            acc0 = AddTerm(acc0, s0);
+            acc1 = AddTerm(acc1, s1);
         }
         if (i < full)
         {
-            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, i), mv, m512, nml512, wide, precise);
-            if (storing) V512.Store(ref Unsafe.Add(ref sr, i), Term(s0, precise));
+            Factors s0 = ExpFactors(ref Unsafe.Add(ref zr, i), m512, nml512, wide);
+            if (storing) V512.Store(ref Unsafe.Add(ref sr, i), Term(s0));
             if (i == va) s0.Scale = DropLane(s0.Scale, a - i);
-            acc0 = AddTerm(acc0, s0, precise);
+            acc0 = AddTerm(acc0, s0);
         }
         if (full < n)
         {
-            if (n < w) return ShortRowSumExp<V512>(z, m, a, precise, store);
+            if (n < w) return ShortRowSumExp<V512>(z, m, a, precise: false, store);
             // The last w elements: lanes before `full` were summed already (their stores are rewritten, identically).
             int s = n - w;
-            Factors<V512> s0 = ExpFactors(ref Unsafe.Add(ref zr, s), mv, m512, nml512, wide, precise);
-            if (storing) V512.Store(ref Unsafe.Add(ref sr, s), Term(s0, precise));
+            Factors s0 = ExpFactors(ref Unsafe.Add(ref zr, s), m512, nml512, wide);
+            if (storing) V512.Store(ref Unsafe.Add(ref sr, s), Term(s0));
             s0.Scale = V512.AndNot(s0.Scale, V512.Or(V512.LessThan(V512.Indices, V512.Splat(full - s)), V512.Equal(V512.Indices, V512.Splat(a - s))));
-            acc1 = AddTerm(acc1, s0, precise);
+            acc1 = AddTerm(acc1, s0);
         }
         return V512.Sum(acc0 + acc1) * Unshift;
     }
