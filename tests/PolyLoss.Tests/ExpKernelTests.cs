@@ -104,8 +104,9 @@ public class ExpKernelTests
         foreach (double v in g2) Assert.True(v >= 0 && v < 1e-280, $"unclamped exp of a huge gap gave {v}");
     }
 
-    /// <summary>The one-pass integer-target rows (VRows.TargetStats, 512-bit lanes) take exp(z_k - z_t) with z_k above
-    /// the target too: up to U &lt;= 2^63, so arguments up to 43.7 must keep the cubic's bound.</summary>
+    /// <summary>The one-pass integer-target rows (VRows.TargetStats, 512-bit lanes; this table form where AVX-512 DQ is
+    /// missing, the two-factor form otherwise) take exp(z_k - z_t) with z_k above the target too: up to U &lt;= 2^63, so
+    /// arguments up to 43.7 must keep the cubic's bound.</summary>
     [Fact]
     public void Positive_arguments_up_to_the_one_pass_limit_keep_the_bound()
     {
@@ -128,7 +129,8 @@ public class ExpKernelTests
         Assert.True(worst > 1e-12, "the cubic's error never showed: not comparing what it says");
     }
 
-    /// <summary>What VRows.TargetStats relies on for rows it must hand back (512-bit lanes, unclamped cubic form): any
+    /// <summary>What VRows.TargetStats relies on for rows it must hand back (512-bit lanes without AVX-512 DQ, unclamped
+    /// cubic table form; the two-factor form is checked below): any
     /// gap between two floats beyond the exponential's range gives 0 (below) or a non-finite value (above, or a
     /// non-finite value below), never a wrong finite number, so the row's sum comes out non-finite or right.</summary>
     [Fact]
