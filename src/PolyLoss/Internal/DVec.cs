@@ -46,6 +46,12 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     /// 2^(n - n1 + shift), n1 = floor(n / 2), both normal for n in [-1160, 0] and shift in [0, 64]: integer arithmetic only.
     /// </summary>
     static abstract TV Pow2Halves(TV k, long shift, out TV second);
+    /// <summary>
+    /// p 2^n from k = n + 1.5 * 2^52 (n an integer held in k's low mantissa bits): n added to p's exponent field by integer
+    /// arithmetic, bits(p) + bits(k) * 2^52 (one shift, one add), for positive normal p with p 2^n normal; NaN p stays NaN
+    /// when k is NaN from a widened float32 (whose low 12 bits are zero).
+    /// </summary>
+    static abstract TV AddExponent(TV p, TV k);
     static abstract double Lane(TV v, int i);
     /// <summary>The sum of the lanes (a fixed order per width).</summary>
     static abstract double Sum(TV v);
@@ -85,6 +91,8 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Divide(V512 a, V512 b) => new(a.V / b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Exponent(V512 x) => new(Vector512.ConvertToDouble((Vector512.ShiftRightLogical(x.V.AsInt64(), 52) & Vector512.Create(0x7FFL)) - Vector512.Create(1023L)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Pow2Neg(V512 k) => new(Vector512.ShiftLeft(Vector512.Create(1023L) - Vector512.ConvertToInt64(k.V), 52).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V512 AddExponent(V512 p, V512 k) => new((p.V.AsInt64() + Vector512.ShiftLeft(k.V.AsInt64(), 52)).AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 Pow2Halves(V512 k, long shift, out V512 second)
     {
@@ -133,6 +141,8 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Exponent(V256 x) => new(Vector256.ConvertToDouble((Vector256.ShiftRightLogical(x.V.AsInt64(), 52) & Vector256.Create(0x7FFL)) - Vector256.Create(1023L)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Pow2Neg(V256 k) => new(Vector256.ShiftLeft(Vector256.Create(1023L) - Vector256.ConvertToInt64(k.V), 52).AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V256 AddExponent(V256 p, V256 k) => new((p.V.AsInt64() + Vector256.ShiftLeft(k.V.AsInt64(), 52)).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V256 Pow2Halves(V256 k, long shift, out V256 second)
     {
         Vector256<long> n = k.V.AsInt64() - Vector256.Create(6755399441055744.0).AsInt64();
@@ -172,6 +182,8 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Exponent(V128 x) => new(Vector128.ConvertToDouble((Vector128.ShiftRightLogical(x.V.AsInt64(), 52) & Vector128.Create(0x7FFL)) - Vector128.Create(1023L)));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Pow2Neg(V128 k) => new(Vector128.ShiftLeft(Vector128.Create(1023L) - Vector128.ConvertToInt64(k.V), 52).AsDouble());
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static V128 AddExponent(V128 p, V128 k) => new((p.V.AsInt64() + Vector128.ShiftLeft(k.V.AsInt64(), 52)).AsDouble());
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V128 Pow2Halves(V128 k, long shift, out V128 second)
     {
         Vector128<long> n = k.V.AsInt64() - Vector128.Create(6755399441055744.0).AsInt64();
@@ -203,15 +215,17 @@ internal static class VMath
     /// |r| &lt;= ln2/32, a 16-entry table of 2^(j/16 + 64) (VPERMT2PD), exp(r) by a minimax cubic 1 + r + c2 r^2 + c3 r^3
     /// (relative error below 1.6e-9 = 2^-29.2) or with <paramref name="precise"/> the degree-7 Taylor polynomial
     /// (2^-59) and ln 2 in two parts (below 5e-16, about 2 ulp of double, in all; tested), and VSCALEFPD by 2^e; 11-16
-    /// operations per 8 lanes. Other widths use
-    /// <see cref="Exp{TV}(TV, bool, double)"/> (2^-36, or 1 ulp with <paramref name="precise"/>).
-    /// Without <paramref name="clamp"/>, d must be finite and at least -9e13 (callers check the row's range); with it
-    /// -inf gives 0. NaN stays NaN either way.
+    /// operations per 8 lanes. With <paramref name="precise"/> other widths use
+    /// <see cref="Exp{TV}(TV, bool, double)"/> (about 1 ulp).
+    /// Without <paramref name="precise"/> the other widths take <see cref="ExpCompact{TV}"/> (5.2e-11 = 2^-34.2).
+    /// Without <paramref name="clamp"/>, d must be finite and at least -9e13 on 512-bit lanes and at least
+    /// -<see cref="CompactFloor"/> on the others (callers check the row's spread, <see cref="RowScan.MaxUnclampedSpread{TF}"/>);
+    /// with it -inf gives 0. NaN stays NaN either way.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpScaled<TV>(TV d, bool clamp, bool precise) where TV : struct, IDVec<TV>
     {
-        if (typeof(TV) != typeof(V512) || !Avx512F.IsSupported) return Exp(d, precise, ScaledShift);
+        if (typeof(TV) != typeof(V512) || !Avx512F.IsSupported) return precise ? Exp(d, fullPrecision: true, ScaledShift) : ExpCompact(d, clamp);
         Vector512<double> x = Unsafe.As<TV, V512>(ref d).V;
         if (clamp) x = Vector512.MaxNative(Vector512.Create(-800.0), x); // MAXPD returns its second operand, so NaN stays
         Vector512<double> k = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(TableMagic));
@@ -240,6 +254,40 @@ internal static class VMath
         Vector512<double> t = Table(k);
         Vector512<double> v = Avx512F.Scale(t * w, e); // times 2^floor(e); e's fraction is j/16, already in t
         return Unsafe.As<Vector512<double>, TV>(ref v);
+    }
+
+    /// <summary>The lowest argument <see cref="ExpCompact{TV}"/> takes unclamped (its result stays a normal number).</summary>
+    public const double CompactFloor = 745;
+
+    // exp(r) = 1 + r + r^2 (C2 + C3 r + ... + C7 r^5) on |r| <= ln2/2, minimax for the relative error with 1 + r kept exact
+    // (Remez in 50-digit arithmetic: 5.2e-11 = 2^-34.2 with these double coefficients), all times 2^64 (exact).
+    private const double TwoTo64 = 18446744073709551616.0;
+    private const double C2 = 0.5000000067642643 * TwoTo64, C3 = 0.1666666586941133 * TwoTo64, C4 = 0.041666295093165544 * TwoTo64;
+    private const double C5 = 0.008333497009701958 * TwoTo64, C6 = 0.0013944648624804855 * TwoTo64, C7 = 0.00019790351629918578 * TwoTo64;
+
+    /// <summary>
+    /// exp(d) * 2^64 for -<see cref="CompactFloor"/> &lt;= d &lt;= 600, the float32 kernels' exponential on lanes without
+    /// AVX-512 (no table, no VSCALEFPD): d = n ln 2 + r with |r| &lt;= ln2/2 (one FMA with ln 2 rounded to double, which
+    /// leaves at most 1075 * 2^-55 in r), exp(r) 2^64 by a degree-7 minimax polynomial in Horner's form (relative error
+    /// 5.2e-11 = 2^-34.2, well inside the 2^-29.2 the float32 bounds were built on), and n added to the result's exponent
+    /// field in integer lanes (<see cref="IDVec{TV}.AddExponent"/>). 13 operations per vector, 9 of them FMAs, and a
+    /// dependent chain of 11; <see cref="Exp{TV}(TV, bool, double)"/> took about 30 and a chain of 17. With
+    /// <paramref name="clamp"/> any d is taken: arguments below -CompactFloor (and -inf) give exactly 0, NaN stays NaN.
+    /// exp(0) is exactly 2^64.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV ExpCompact<TV>(TV d, bool clamp) where TV : struct, IDVec<TV>
+    {
+        TV x = clamp ? TV.Max(TV.Splat(-CompactFloor), d) : d; // MAXPD returns its second operand when one is NaN
+        TV k = TV.Fma(x, TV.Splat(Log2E), TV.Splat(RoundMagic));
+        TV n = k - TV.Splat(RoundMagic);
+        TV r = TV.Fma(n, TV.Splat(-Ln2), x);
+        TV r2 = r * r;
+        TV p = TV.Fma(TV.Fma(TV.Splat(C7), r, TV.Splat(C6)), r2, TV.Fma(TV.Splat(C5), r, TV.Splat(C4)));
+        p = TV.Fma(p, r2, TV.Fma(TV.Splat(C3), r, TV.Splat(C2)));
+        p = TV.Fma(p, r2, TV.Fma(r, TV.Splat(TwoTo64), TV.Splat(TwoTo64)));
+        TV v = TV.AddExponent(p, k);
+        return clamp ? TV.AndNot(v, TV.LessThan(d, TV.Splat(-CompactFloor))) : v;
     }
 
     /// <summary>2^(j/16) * 2^64 to the last bit, j = the low 4 bits of <paramref name="k"/>'s bits (VPERMT2PD reads only

@@ -98,12 +98,15 @@ internal readonly struct F128(Vector128<float> v) : IFVec<F128>
 /// <summary>The float32 row scan of the SIMD kernels.</summary>
 internal static class RowScan
 {
-    /// <summary>Beyond this spread (max - min) the table exponential must clamp its argument (see <see cref="VMath.ExpScaled{TV}"/>).</summary>
-    public const double MaxUnclampedSpread = 1e13;
+    /// <summary>Beyond this spread (max - min) the float32 exponential must clamp its argument (see
+    /// <see cref="VMath.ExpScaled{TV}"/>): 1e13 for the 512-bit table form, <see cref="VMath.CompactFloor"/> for the other
+    /// widths' <see cref="VMath.ExpCompact{TV}"/> (a JIT-time constant).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double MaxUnclampedSpread<TF>() where TF : struct, IFVec<TF> => typeof(TF) == typeof(F512) ? 1e13 : VMath.CompactFloor;
 
     /// <summary>
     /// The row's maximum, its first index and whether the exponentials need the clamped form (a spread above
-    /// <see cref="MaxUnclampedSpread"/>, infinities or NaN). Max and min are order-free, so the overlapping last
+    /// <see cref="MaxUnclampedSpread{TF}"/>, infinities or NaN). Max and min are order-free, so the overlapping last
     /// vector is harmless and every width gives the same answer. A NaN may or may not reach the maximum (the
     /// hardware max drops it in some lanes); either way it reaches the exponential sum, which makes the row NaN.
     /// </summary>
@@ -155,7 +158,7 @@ internal static class RowScan
             min = TF.MinAcross(TF.Min(lo0, lo1));
         }
         argMax = IndexOf<TF>(z, max);
-        clamp = !((double)max - min <= MaxUnclampedSpread); // also NaN and infinities
+        clamp = !((double)max - min <= MaxUnclampedSpread<TF>()); // also NaN and infinities
         return max;
     }
 
@@ -203,7 +206,7 @@ internal static class RowScan
         float max = TF.MaxAcross(hi), min = TF.MinAcross(lo);
         argMax = (int)TF.MinAcross(TF.SelectEqual(hi, TF.Splat(max), at, TF.Splat(float.PositiveInfinity)));
         if (!(max > float.NegativeInfinity)) argMax = 0; // all -inf or NaN: the scalar kernel takes the row
-        clamp = !((double)max - min <= MaxUnclampedSpread);
+        clamp = !((double)max - min <= MaxUnclampedSpread<TF>());
         return max;
     }
 
