@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -17,7 +18,7 @@ internal static class SmallClassRows
     private const double Unshift = 5.421010862427522e-20; // 2^-64, undoing VMath.ExpScaled's pre-scale
 
     /// <summary>Handles rows [start, end); returns end.</summary>
-    public static int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
+    public static unsafe int Run<TV>(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, int start, int end, int numClasses,
         double eps, ReadOnlySpan<double> weights, int ignoreIndex, ReadOnlySpan<float> upstream, double scale,
         Span<float> losses, Span<double> rowLosses, Span<float> grad) where TV : struct, IDVec<TV>
     {
@@ -29,75 +30,86 @@ internal static class SmallClassRows
         Span<double> outTop = stackalloc double[8];
         Span<double> outPerS = stackalloc double[8];
         Span<double> special = stackalloc double[8];
+        Span<int> offsets = stackalloc int[8];
+        ref double zr = ref MemoryMarshal.GetReference(zt);
         int r0 = start;
-        for (; r0 < end; r0 += w)
+        fixed (float* zp = logits)
         {
-            // A last, partial group repeats its first row in the spare lanes (outputs dropped): every row goes through
-            // the same lane arithmetic, so its result does not depend on how the batch was split.
-            int count = Math.Min(w, end - r0);
-            // Transpose the group into class-major double lanes; ignored rows get target 0 and are cleared below.
-            for (int i = 0; i < w; i++)
+            for (; r0 < end; r0 += w)
             {
-                int r = i < count ? r0 + i : r0;
-                ReadOnlySpan<float> row = logits.Slice(r * c, c);
-                for (int k = 0; k < c; k++) zt[k * w + i] = row[k];
-                int t = targets[r];
-                bool ignored = t == ignoreIndex;
-                laneT[i] = ignored ? 0 : t;
-                double u = upstream.IsEmpty ? scale : upstream[r];
-                laneScale[i] = ignored ? 0 : u * (weights.IsEmpty ? 1 : weights[t]);
-            }
-            ref double zr = ref MemoryMarshal.GetReference(zt);
-            TV m = TV.Load(ref zr), zero = TV.Splat(0), one = TV.Splat(1);
-            TV ok = TV.Equal(m, m); // all-ones lanes while no NaN was seen
-            for (int k = 1; k < c; k++)
-            {
-                TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
-                m = TV.Max(m, zk);
-                ok = TV.Select(TV.Equal(zk, zk), ok, zero);
-            }
-            // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases: their lanes hold 0 here.
-            TV.Store(ref MemoryMarshal.GetReference(special), TV.Select(ok, TV.Equal(m - m, zero), zero));
-            TV sum = zero, ties = TV.Splat(-1), ztarget = zero;
-            TV tv = TV.Load(ref MemoryMarshal.GetReference(laneT));
-            for (int k = 0; k < c; k++)
-            {
-                TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
-                TV isMax = TV.Equal(zk, m);
-                TV e = VMath.ExpScaled(zk - m, clamp: true, precise: true); // times 2^64; precise: per-row work dominates here
-                sum += TV.AndNot(e, isMax);
-                ties += TV.Select(isMax, one, zero);
-                ztarget = TV.Select(TV.Equal(tv, TV.Splat(k)), zk, ztarget);
-                TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k 2^64 for the gradient
-            }
-            sum = TV.Fma(sum, TV.Splat(Unshift), ties);
-            Finish(sum, ztarget, m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
-            TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
-            TV.Store(ref MemoryMarshal.GetReference(outTop), top);
-            TV.Store(ref MemoryMarshal.GetReference(outPerS), perS);
-            for (int i = 0; i < count; i++)
-            {
-                int r = r0 + i;
-                bool ignored = targets[r] == ignoreIndex;
-                if (special[i] == 0 && !ignored) // all-ones (a NaN pattern) in good lanes
+                // A last, partial group repeats its first row in the spare lanes (outputs dropped): every row goes through
+                // the same lane arithmetic, so its result does not depend on how the batch was split.
+                int count = Math.Min(w, end - r0);
+                for (int i = 0; i < w; i++)
                 {
-                    double sc = laneScale[i];
-                    double lr = Rows.Target<float, R64>(logits.Slice(r * c, c), targets[r], new ReadOnlySpan<double>(in eps),
-                        grad.IsEmpty ? default : grad.Slice(r * c, c), sc);
-                    if (!weights.IsEmpty) lr *= weights[targets[r]];
-                    if (!rowLosses.IsEmpty) rowLosses[r] = lr;
-                    else losses[r] = (float)lr;
-                    continue;
+                    int r = i < count ? r0 + i : r0;
+                    offsets[i] = (r - r0) * c;
+                    int t = targets[r];
+                    bool ignored = t == ignoreIndex;
+                    laneT[i] = ignored ? 0 : t; // ignored rows get target 0 and are cleared below
+                    double u = upstream.IsEmpty ? scale : upstream[r];
+                    laneScale[i] = ignored ? 0 : u * (weights.IsEmpty ? 1 : weights[t]);
                 }
-                double l = ignored ? 0 : outLoss[i] * (weights.IsEmpty ? 1 : weights[targets[r]]);
-                if (!rowLosses.IsEmpty) rowLosses[r] = l;
-                else losses[r] = (float)l;
-                if (grad.IsEmpty) continue;
-                Span<float> g = grad.Slice(r * c, c);
-                if (ignored) { g.Clear(); continue; }
-                double ps = outPerS[i] * Unshift;
-                for (int k = 0; k < c; k++) g[k] = (float)(zt[k * w + i] * ps);
-                g[targets[r]] = (float)outTop[i];
+                float* group = zp + (long)r0 * c;
+                if (Sse.IsSupported)
+                    for (int o = 0; o < w * c; o += 16) Sse.Prefetch0(group + 4 * w * c + o); // four groups ahead (never faults)
+                // Transpose the group into class-major double lanes, a vector per class (lane i reads row r0 + i).
+                ref int off = ref MemoryMarshal.GetReference(offsets);
+                TV m = TV.Gather(group, ref off);
+                TV.Store(ref zr, m);
+                TV zero = TV.Splat(0), one = TV.Splat(1);
+                TV ok = TV.Equal(m, m); // all-ones lanes while no NaN was seen
+                for (int k = 1; k < c; k++)
+                {
+                    TV zk = TV.Gather(group + k, ref off);
+                    TV.Store(ref Unsafe.Add(ref zr, k * w), zk);
+                    m = TV.Max(m, zk);
+                    ok = TV.Select(TV.Equal(zk, zk), ok, zero);
+                }
+                // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases: their lanes hold 0 here.
+                TV.Store(ref MemoryMarshal.GetReference(special), TV.Select(ok, TV.Equal(m - m, zero), zero));
+                TV sum = zero, ties = TV.Splat(-1), ztarget = zero;
+                TV tv = TV.Load(ref MemoryMarshal.GetReference(laneT));
+                for (int k = 0; k < c; k++)
+                {
+                    TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
+                    TV isMax = TV.Equal(zk, m);
+                    // The kernels' float32 exponential, times 2^64 (the sums of the longer rows take the same one).
+                    TV e = VMath.ExpScaled(zk - m, clamp: true, precise: false);
+                    sum += TV.AndNot(e, isMax);
+                    ties += TV.Select(isMax, one, zero);
+                    ztarget = TV.Select(TV.Equal(tv, TV.Splat(k)), zk, ztarget);
+                    TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k 2^64 for the gradient
+                }
+                sum = TV.Fma(sum, TV.Splat(Unshift), ties);
+                Finish(sum, ztarget, m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
+                TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
+                TV.Store(ref MemoryMarshal.GetReference(outTop), top);
+                TV.Store(ref MemoryMarshal.GetReference(outPerS), perS);
+                for (int i = 0; i < count; i++)
+                {
+                    int r = r0 + i;
+                    bool ignored = targets[r] == ignoreIndex;
+                    if (special[i] == 0 && !ignored) // all-ones (a NaN pattern) in good lanes
+                    {
+                        double sc = laneScale[i];
+                        double lr = Rows.Target<float, R64>(logits.Slice(r * c, c), targets[r], new ReadOnlySpan<double>(in eps),
+                            grad.IsEmpty ? default : grad.Slice(r * c, c), sc);
+                        if (!weights.IsEmpty) lr *= weights[targets[r]];
+                        if (!rowLosses.IsEmpty) rowLosses[r] = lr;
+                        else losses[r] = (float)lr;
+                        continue;
+                    }
+                    double l = ignored ? 0 : outLoss[i] * (weights.IsEmpty ? 1 : weights[targets[r]]);
+                    if (!rowLosses.IsEmpty) rowLosses[r] = l;
+                    else losses[r] = (float)l;
+                    if (grad.IsEmpty) continue;
+                    Span<float> g = grad.Slice(r * c, c);
+                    if (ignored) { g.Clear(); continue; }
+                    double ps = outPerS[i] * Unshift;
+                    for (int k = 0; k < c; k++) g[k] = (float)(zt[k * w + i] * ps);
+                    g[targets[r]] = (float)outTop[i];
+                }
             }
         }
         return r0;
@@ -114,22 +126,27 @@ internal static class SmallClassRows
         TV zero = TV.Splat(0), one = TV.Splat(1), epsV = TV.Splat(eps);
         TV anchor = TV.Equal(zt, m);
         TV s = one + sum;
-        TV log1pT = Log1p(sum);
+        TV rs = Div(one, s); // one division for q, p and perS: products with 1/S, a rounding more than a quotient (2^-52)
+        TV log1pT = Log1p(sum, s, rs);
         // Target is the maximum: q = T / S, p = 1 / S, loss = TopTerm.
-        TV qA = Div(sum, s), pA = Div(one, s);
+        TV qA = sum * rs, pA = rs;
         TV direct = log1pT + epsV * qA;
         TV lossA = direct;
         if (eps >= -1)
         {
-            // Confident rows (T <= 2/63): phi(T) + (1 + eps) q, phi = 2 s^2 / (1 + s) + 2 (s^3/3 + ... + s^13/13), s = T / (2 + T).
+            // Confident rows (T <= 2/63): phi(T) + (1 + eps) q, phi = 2 s^2 / (1 + s) + 2 (s^3/3 + ... + s^13/13), s = T / (2 + T),
+            // where 2 s^2 / (1 + s) = T^2 / ((2 + T)(1 + T)) = s q.
             TV sv = Div(sum, sum + TV.Splat(2));
             TV s2 = sv * sv;
-            TV phi = Div(TV.Splat(2) * s2, one + sv) + TV.Splat(2) * sv * s2 * OddSeries(s2, 13);
+            TV phi = sv * qA + TV.Splat(2) * sv * s2 * OddSeries(s2, 13);
             TV confident = TV.Equal(TV.Max(sum, TV.Splat(RowMath.PhiThreshold)), TV.Splat(RowMath.PhiThreshold));
             lossA = TV.Select(confident, TV.Fma(TV.Splat(1 + eps), qA, phi), direct);
         }
         // Target below the maximum: p = e_t / S (<= 1/2), q = 1 - p, loss = log1p(T) + (m - z_t) + eps q.
-        TV pB = Div(VMath.Exp(zt - m, fullPrecision: false, 0), s);
+        TV et = typeof(TV) == typeof(V512)
+            ? VMath.Exp(zt - m, fullPrecision: false, 0)
+            : VMath.ExpCompact(zt - m, clamp: true) * TV.Splat(Unshift);
+        TV pB = et * rs;
         TV qB = one - pB;
         TV lossB = log1pT + (m - zt) + epsV * qB;
         loss = TV.Select(anchor, lossA, lossB);
@@ -138,7 +155,7 @@ internal static class SmallClassRows
         TV factor = eps >= 0 || eps < -1 ? TV.Fma(epsV, p, one) : TV.Fma(zero - epsV, q, TV.Splat(1 + eps));
         factor *= scale;
         top = zero - q * factor;
-        perS = Div(factor, s);
+        perS = factor * rs;
     }
 
     /// <summary>1/3 + s2/5 + s2^2/7 + ... + s2^((last - 3) / 2)/last by Horner (the atanh series after its first term);
@@ -160,9 +177,17 @@ internal static class SmallClassRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Log1p<TV>(TV x) where TV : struct, IDVec<TV>
     {
+        TV u = TV.Splat(1) + x;
+        return Log1p(x, u, Div(TV.Splat(1), u));
+    }
+
+    /// <summary><see cref="Log1p{TV}(TV)"/> with u = 1 + x and its reciprocal <paramref name="ru"/> known (the finishing
+    /// has them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Log1p<TV>(TV x, TV u, TV ru) where TV : struct, IDVec<TV>
+    {
         TV one = TV.Splat(1);
-        TV u = one + x;
-        TV corr = Div(x - (u - one), u);
+        TV corr = (x - (u - one)) * ru;
         TV k = TV.Exponent(u * TV.Splat(1.4142135623730951)); // f = u / 2^k lands in [sqrt(1/2), sqrt(2))
         TV f = u * TV.Pow2Neg(k);
         TV s = Div(f - one, f + one);
