@@ -34,6 +34,8 @@ internal interface IDVec<TV> where TV : struct, IDVec<TV>
     /// <summary>mask ? a : b, lane-wise.</summary>
     static abstract TV Select(TV mask, TV a, TV b);
     static abstract TV AndNot(TV a, TV mask);
+    /// <summary>a &amp; mask, bitwise.</summary>
+    static abstract TV And(TV a, TV mask);
     static abstract TV Or(TV a, TV b);
     static abstract TV Abs(TV a);
     static abstract TV Divide(TV a, TV b);
@@ -88,6 +90,7 @@ internal readonly struct V512(Vector512<double> v) : IDVec<V512>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 LessThan(V512 a, V512 b) => new(Vector512.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Select(V512 m, V512 a, V512 b) => new(Vector512.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 AndNot(V512 a, V512 m) => new(Vector512.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 And(V512 a, V512 m) => new(a.V & m.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Or(V512 a, V512 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Abs(V512 a) => new(Vector512.Abs(a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V512 Divide(V512 a, V512 b) => new(a.V / b.V);
@@ -142,6 +145,7 @@ internal readonly struct V256(Vector256<double> v) : IDVec<V256>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 LessThan(V256 a, V256 b) => new(Vector256.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Select(V256 m, V256 a, V256 b) => new(Vector256.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 AndNot(V256 a, V256 m) => new(Vector256.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 And(V256 a, V256 m) => new(a.V & m.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Or(V256 a, V256 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Abs(V256 a) => new(Vector256.Abs(a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V256 Divide(V256 a, V256 b) => new(a.V / b.V);
@@ -193,6 +197,7 @@ internal readonly struct V128(Vector128<double> v) : IDVec<V128>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 LessThan(V128 a, V128 b) => new(Vector128.LessThan(a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Select(V128 m, V128 a, V128 b) => new(Vector128.ConditionalSelect(m.V, a.V, b.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 AndNot(V128 a, V128 m) => new(Vector128.AndNot(a.V, m.V));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 And(V128 a, V128 m) => new(a.V & m.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Or(V128 a, V128 b) => new(a.V | b.V);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Abs(V128 a) => new(Vector128.Abs(a.V));
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static V128 Divide(V128 a, V128 b) => new(a.V / b.V);
@@ -306,10 +311,13 @@ internal static class VMath
         TV k = TV.Fma(x, TV.Splat(Log2E), TV.Splat(RoundMagic));
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2), x);
-        TV r2 = r * r;
-        TV p = TV.Fma(TV.Fma(TV.Splat(C7), r, TV.Splat(C6)), r2, TV.Fma(TV.Splat(C5), r, TV.Splat(C4)));
-        p = TV.Fma(p, r2, TV.Fma(TV.Splat(C3), r, TV.Splat(C2)));
-        p = TV.Fma(p, r2, TV.Fma(r, TV.Splat(TwoTo64), TV.Splat(TwoTo64)));
+        TV p = TV.Fma(TV.Splat(C7), r, TV.Splat(C6));
+        p = TV.Fma(p, r, TV.Splat(C5));
+        p = TV.Fma(p, r, TV.Splat(C4));
+        p = TV.Fma(p, r, TV.Splat(C3));
+        p = TV.Fma(p, r, TV.Splat(C2));
+        p = TV.Fma(p, r, TV.Splat(TwoTo64));
+        p = TV.Fma(p, r, TV.Splat(TwoTo64));
         TV v = TV.AddExponent(p, k);
         return clamp ? TV.AndNot(v, TV.LessThan(d, TV.Splat(-CompactFloor))) : v;
     }

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 
 namespace PolyLoss.Internal;
 
@@ -24,7 +23,7 @@ internal static class SmallClassRows
     {
         int w = TV.Count, c = numClasses;
         Span<double> zt = stackalloc double[MaxClasses * 8]; // [k][lane]
-        Span<double> laneT = stackalloc double[8];
+        Span<double> laneZt = stackalloc double[8];
         Span<double> laneScale = stackalloc double[8];
         Span<double> outLoss = stackalloc double[8];
         Span<double> outTop = stackalloc double[8];
@@ -40,19 +39,19 @@ internal static class SmallClassRows
                 // A last, partial group repeats its first row in the spare lanes (outputs dropped): every row goes through
                 // the same lane arithmetic, so its result does not depend on how the batch was split.
                 int count = Math.Min(w, end - r0);
+                bool anyIgnored = false;
                 for (int i = 0; i < w; i++)
                 {
                     int r = i < count ? r0 + i : r0;
                     offsets[i] = (r - r0) * c;
                     int t = targets[r];
                     bool ignored = t == ignoreIndex;
-                    laneT[i] = ignored ? 0 : t; // ignored rows get target 0 and are cleared below
+                    anyIgnored |= ignored;
+                    laneZt[i] = logits[r * c + (ignored ? 0 : t)]; // the target's logit; ignored rows take class 0 and are cleared below
                     double u = upstream.IsEmpty ? scale : upstream[r];
                     laneScale[i] = ignored ? 0 : u * (weights.IsEmpty ? 1 : weights[t]);
                 }
                 float* group = zp + (long)r0 * c;
-                if (Sse.IsSupported)
-                    for (int o = 0; o < w * c; o += 16) Sse.Prefetch0(group + 4 * w * c + o); // four groups ahead (never faults)
                 // Transpose the group into class-major double lanes, a vector per class (lane i reads row r0 + i).
                 ref int off = ref MemoryMarshal.GetReference(offsets);
                 TV m = TV.Gather(group, ref off);
@@ -68,8 +67,8 @@ internal static class SmallClassRows
                 }
                 // NaN, +inf and all -inf rows take the per-row kernel, which defines those cases: their lanes hold 0 here.
                 TV.Store(ref MemoryMarshal.GetReference(special), TV.Select(ok, TV.Equal(m - m, zero), zero));
-                TV sum = zero, ties = TV.Splat(-1), ztarget = zero;
-                TV tv = TV.Load(ref MemoryMarshal.GetReference(laneT));
+                TV sum = zero, ties = TV.Splat(-1);
+                bool storing = !grad.IsEmpty;
                 for (int k = 0; k < c; k++)
                 {
                     TV zk = TV.Load(ref Unsafe.Add(ref zr, k * w));
@@ -77,12 +76,16 @@ internal static class SmallClassRows
                     // The kernels' float32 exponential, times 2^64 (the sums of the longer rows take the same one).
                     TV e = VMath.ExpScaled(zk - m, clamp: true, precise: false);
                     sum += TV.AndNot(e, isMax);
-                    ties += TV.Select(isMax, one, zero);
-                    ztarget = TV.Select(TV.Equal(tv, TV.Splat(k)), zk, ztarget);
-                    TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k 2^64 for the gradient
+                    ties += TV.And(one, isMax);
+                    if (storing) TV.Store(ref Unsafe.Add(ref zr, k * w), e); // keep e_k 2^64 for the gradient
                 }
                 sum = TV.Fma(sum, TV.Splat(Unshift), ties);
-                Finish(sum, ztarget, m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
+                Finish(sum, TV.Load(ref MemoryMarshal.GetReference(laneZt)), m, eps, TV.Load(ref MemoryMarshal.GetReference(laneScale)), out TV loss, out TV top, out TV perS);
+                if (count == w && !anyIgnored && grad.IsEmpty && weights.IsEmpty && rowLosses.IsEmpty && AllSet(special, w))
+                {
+                    TV.Store(ref losses[r0], loss); // the common forward: w float losses at once
+                    continue;
+                }
                 TV.Store(ref MemoryMarshal.GetReference(outLoss), loss);
                 TV.Store(ref MemoryMarshal.GetReference(outTop), top);
                 TV.Store(ref MemoryMarshal.GetReference(outPerS), perS);
@@ -113,6 +116,15 @@ internal static class SmallClassRows
             }
         }
         return r0;
+    }
+
+    /// <summary>Whether the first <paramref name="w"/> lanes of <paramref name="mask"/> are all set (not 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AllSet(Span<double> mask, int w)
+    {
+        for (int i = 0; i < w; i++)
+            if (mask[i] == 0) return false;
+        return true;
     }
 
     /// <summary>
