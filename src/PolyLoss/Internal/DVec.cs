@@ -288,6 +288,9 @@ internal static class VMath
     /// <summary>The lowest argument <see cref="ExpCompact{TV}"/> takes unclamped (its result stays a normal number).</summary>
     public const double CompactFloor = 745;
 
+    /// <summary>The highest argument <see cref="ExpCompact{TV}"/> takes (exp(600) 2^64 is about 2^929, finite).</summary>
+    public const double CompactCeiling = 600;
+
     // exp(r) = 1 + r + r^2 (C2 + C3 r + ... + C7 r^5) on |r| <= ln2/2, minimax for the relative error with 1 + r kept exact
     // (Remez in 50-digit arithmetic: 5.2e-11 = 2^-34.2 with these double coefficients), all times 2^64 (exact).
     private const double TwoTo64 = 18446744073709551616.0;
@@ -295,19 +298,22 @@ internal static class VMath
     private const double C5 = 0.008333497009701958 * TwoTo64, C6 = 0.0013944648624804855 * TwoTo64, C7 = 0.00019790351629918578 * TwoTo64;
 
     /// <summary>
-    /// exp(d) * 2^64 for -<see cref="CompactFloor"/> &lt;= d &lt;= 600, the float32 kernels' exponential on lanes without
+    /// exp(d) * 2^64 for -<see cref="CompactFloor"/> &lt;= d &lt;= <see cref="CompactCeiling"/>, the float32 kernels' exponential on lanes without
     /// AVX-512 (no table, no VSCALEFPD): d = n ln 2 + r with |r| &lt;= ln2/2 (one FMA with ln 2 rounded to double, which
     /// leaves at most 1075 * 2^-55 in r), exp(r) 2^64 by a degree-7 minimax polynomial in Horner's form (relative error
     /// 5.2e-11 = 2^-34.2, well inside the 2^-29.2 the float32 bounds were built on), and n added to the result's exponent
     /// field in integer lanes (<see cref="IDVec{TV}.AddExponent"/>). 13 operations per vector, 9 of them FMAs, and a
     /// dependent chain of 11; <see cref="Exp{TV}(TV, bool, double)"/> took about 30 and a chain of 17. With
-    /// <paramref name="clamp"/> any d is taken: arguments below -CompactFloor (and -inf) give exactly 0, NaN stays NaN.
-    /// exp(0) is exactly 2^64.
+    /// <paramref name="clamp"/> any d is taken: arguments below -CompactFloor (and -inf) give exactly 0, arguments above
+    /// <see cref="CompactCeiling"/> (and +inf) give exp(CompactCeiling) 2^64, above 2^929 (a stand-in for overflow: the
+    /// one-pass rows, whose arguments can be positive, hand a row with such a term back), NaN stays NaN. exp(0) is
+    /// exactly 2^64.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpCompact<TV>(TV d, bool clamp) where TV : struct, IDVec<TV>
     {
-        TV x = clamp ? TV.Max(TV.Splat(-CompactFloor), d) : d; // MAXPD returns its second operand when one is NaN
+        // MAXPD and MINPD return their second operand when one is NaN: NaN stays NaN.
+        TV x = clamp ? TV.Min(TV.Splat(CompactCeiling), TV.Max(TV.Splat(-CompactFloor), d)) : d;
         TV k = TV.Fma(x, TV.Splat(Log2E), TV.Splat(RoundMagic));
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2), x);

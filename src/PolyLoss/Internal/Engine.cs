@@ -293,8 +293,9 @@ internal static unsafe class Engine
             // Short rows: the group's scans first (independent of each other, their latencies, mostly lane reductions,
             // overlap, and each exponential pass below starts with its maximum known); the group's rows stay in L1.
             // Longer rows are scanned just before their exponential pass, while they are in L1. With AVX-512 no row
-            // is scanned unless its one-pass statistics fail (VRows.TargetStats), so the group's scans are left out.
-            bool onePass = VRows.OnePassFloatTargets<TV>();
+            // is scanned unless its one-pass statistics fail (VRows.TargetStats; without it, rows of up to
+            // VRows.OnePassMaxClassesNarrow classes), so the group's scans are left out.
+            bool onePass = VRows.OnePassFloatTargets<TV>(c);
             bool scanFirst = c <= GroupScanMaxClasses && !onePass;
             for (int i = 0; scanFirst && i < count; i++)
                 if (job.Targets[r0 + i] != job.IgnoreIndex)

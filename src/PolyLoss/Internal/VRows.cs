@@ -96,13 +96,21 @@ internal static class VRows
     /// loss has the same bits whether or not its gradient is asked for.</summary>
     internal const double MaxTargetSum = 9223372036854775808.0;
 
-    /// <summary>Whether float32 integer-target rows on <typeparamref name="TV"/> lanes can take <see cref="TargetStats{TV}"/>
-    /// (512-bit lanes with AVX-512; a JIT-time constant).</summary>
+    /// <summary>Up to this many classes the 256- and 128-bit lanes take the one-pass rows (<see cref="TargetStats{TV}"/>):
+    /// their clamped exponential costs about two cycles a vector more than the unclamped one, which longer rows pay for
+    /// less well than the scan they save (Zen 3, one thread, against the scanned rows: 64 classes 11% faster, 128 15%,
+    /// 256 18%; 512 5% slower, 1000 8% slower).</summary>
+    internal const int OnePassMaxClassesNarrow = 384;
+
+    /// <summary>Whether float32 integer-target rows of <paramref name="classes"/> classes on <typeparamref name="TV"/> lanes
+    /// take <see cref="TargetStats{TV}"/>: 512-bit lanes with AVX-512 (whose exponentials saturate) always, the other
+    /// widths (with the clamped compact exponential) up to <see cref="OnePassMaxClassesNarrow"/> classes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool OnePassFloatTargets<TV>() where TV : struct, IDVec<TV> => typeof(TV) == typeof(V512) && Avx512F.IsSupported;
+    public static bool OnePassFloatTargets<TV>(int classes) where TV : struct, IDVec<TV>
+        => typeof(TV) == typeof(V512) ? Avx512F.IsSupported : classes <= OnePassMaxClassesNarrow;
 
     /// <summary>
-    /// Float32 integer-target rows in one pass (512-bit lanes): U = the sum of exp(z_k - z_t) over every class but the
+    /// Float32 integer-target rows in one pass (every width): U = the sum of exp(z_k - z_t) over every class but the
     /// target t, taken relative to the target's logit instead of the row's maximum, so that no scan of the row comes
     /// first. The target is then the anchor of <see cref="Rows.TargetFinish{TR}"/>'s formulas (m = z_t, T = U): loss
     /// log1p(U) + eps U / (1 + U), p_t = 1 / (1 + U), p_k = exp(z_k - z_t) / (1 + U); classes tied with the target add
@@ -112,17 +120,21 @@ internal static class VRows
     /// Returns false, and the caller takes the scanned path (which rewrites the store), when z_t is not finite, when U
     /// is not a finite number in [0, <see cref="MaxTargetSum"/>] (a NaN or an infinity in the row, a target more than
     /// about 43 below the maximum; the exponential needs no clamp: gaps far below give 0, far above +inf, never a
-    /// wrong finite value, see <see cref="VMath.ExpParts"/>), or without AVX-512 (the other widths' exponential needs
-    /// z_k - z_t &lt;= 0). Targets with |z_t| beyond <see cref="VMath.MaxFusedAnchor"/> form z_k - z_t exactly first.
+    /// wrong finite value, see <see cref="VMath.ExpParts"/>; the other widths take the clamped
+    /// <see cref="VMath.ExpCompact{TV}"/>, whose gaps above 600 saturate above 2^929 and below -745 give 0). Targets with
+    /// |z_t| beyond <see cref="VMath.MaxFusedAnchor"/> form z_k - z_t exactly first (512-bit lanes; the other widths
+    /// always do).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool TargetStats<TV>(ReadOnlySpan<float> z, int t, Span<float> store, out double sum) where TV : struct, IDVec<TV>
     {
         sum = 0;
-        if (!OnePassFloatTargets<TV>()) return false;
+        if (!OnePassFloatTargets<TV>(z.Length)) return false;
         float zt = z[t];
         if (!float.IsFinite(zt)) return false;
-        sum = TwoFactors<TV>(precise: false) ? FactorSum(z, zt, t, store) : FloatSumExp<TV, No, No>(z, zt, t, store);
+        // Other widths: the clamped compact exponential (gaps above 600 saturate far above MaxTargetSum; below -745, 0).
+        sum = TwoFactors<TV>(precise: false) ? FactorSum(z, zt, t, store)
+            : typeof(TV) == typeof(V512) ? FloatSumExp<TV, No, No>(z, zt, t, store) : FloatSumExp<TV, Yes, No>(z, zt, t, store);
         return sum >= 0 && sum <= MaxTargetSum;
     }
 

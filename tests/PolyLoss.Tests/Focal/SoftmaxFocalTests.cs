@@ -67,11 +67,17 @@ public class SoftmaxFocalTests
             float[] lff = new float[rows], gff = new float[z.Length], lcf = new float[rows], gcf = new float[z.Length];
             Poly.SoftmaxFocal(zs, t, lff, c, focal, gff);
             Poly.CrossEntropyWithGradient(zs, t, lcf, gcf, c, poly);
-            bool onePass = Engine.Resolve(Engine.ForcedPath) == KernelPath.V512 && VRows.OnePassFloatTargets<V512>();
+            bool onePass = Engine.Resolve(Engine.ForcedPath) switch
+            {
+                KernelPath.V512 => VRows.OnePassFloatTargets<V512>(c),
+                KernelPath.V256 => VRows.OnePassFloatTargets<V256>(c),
+                KernelPath.V128 => VRows.OnePassFloatTargets<V128>(c),
+                _ => false,
+            };
             if ((c <= SmallClassRows.MaxClasses && Engine.ForcedPath != KernelPath.Scalar) || (c > SmallClassRows.MaxClasses && onePass))
             {
-                // The core runs float32 rows with few classes in a row-lane kernel of its own, and with AVX-512 longer
-                // rows in one pass relative to the target's logit (VRows.TargetStats): same formulas, not the same bits.
+                // The core runs float32 rows with few classes in a row-lane kernel of its own, and on the vector paths
+                // longer rows in one pass relative to the target's logit (VRows.TargetStats): same formulas, not the same bits.
                 for (int i = 0; i < rows; i++) AssertWithinUlps(lcf[i], lff[i], 1);
                 for (int i = 0; i < z.Length; i++) AssertWithinUlps(gcf[i], gff[i], 2);
             }
