@@ -111,6 +111,11 @@ public class ExpKernelTests
             double[] cl = width == 256 ? Evaluate<V256>(edge, clamp: true, precise: false) : Evaluate<V128>(edge, clamp: true, precise: false);
             Assert.Equal(un[0], cl[0]);
             for (int i = 1; i < edge.Length; i++) Assert.True(cl[i] == 0, $"clamped exp({edge[i]:R}) 2^64 = {cl[i]:R}, not 0");
+            // Above the ceiling (gaps the one-pass rows can meet above their target) the clamped form saturates far above
+            // anything a row keeps (U <= 2^63), never wraps to a small or negative value.
+            double[] high = [VMath.CompactCeiling, 700, 1e6, 3e38, double.PositiveInfinity];
+            double[] hi = width == 256 ? Evaluate<V256>(high, clamp: true, precise: false) : Evaluate<V128>(high, clamp: true, precise: false);
+            foreach (double v in hi) Assert.True(double.IsFinite(v) && v >= Math.Pow(2, 929), $"clamped exp of a gap above the ceiling gave {v:R}");
         }
     }
 
