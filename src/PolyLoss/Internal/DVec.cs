@@ -292,7 +292,8 @@ internal static class VMath
     public const double CompactCeiling = 600;
 
     // exp(r) = 1 + r + r^2 (C2 + C3 r + ... + C7 r^5) on |r| <= ln2/2, minimax for the relative error with 1 + r kept exact
-    // (Remez in 50-digit arithmetic: 5.2e-11 = 2^-34.2 with these double coefficients), all times 2^64 (exact).
+    // (Remez in 50-digit arithmetic, scripts/remez-exp.py: 5.2e-11 = 2^-34.2 with these double coefficients), all times
+    // 2^64 (exact).
     private const double TwoTo64 = 18446744073709551616.0;
     private const double C2 = 0.5000000067642643 * TwoTo64, C3 = 0.1666666586941133 * TwoTo64, C4 = 0.041666295093165544 * TwoTo64;
     private const double C5 = 0.008333497009701958 * TwoTo64, C6 = 0.0013944648624804855 * TwoTo64, C7 = 0.00019790351629918578 * TwoTo64;
