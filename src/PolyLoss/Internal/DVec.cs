@@ -313,8 +313,10 @@ internal static class VMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ExpCompact<TV>(TV d, bool clamp) where TV : struct, IDVec<TV>
     {
-        // MAXPD and MINPD return their second operand when one is NaN: NaN stays NaN.
-        TV x = clamp ? TV.Min(TV.Splat(CompactCeiling), TV.Max(TV.Splat(-CompactFloor), d)) : d;
+        // Clamped: MINPD caps the argument (it returns its second operand when one is NaN: NaN stays NaN). Arguments below
+        // -CompactFloor (and -inf) need no floor: whatever the exponent add makes of them (garbage, NaN from -inf), the
+        // mask below clears those lanes.
+        TV x = clamp ? TV.Min(TV.Splat(CompactCeiling), d) : d;
         TV k = TV.Fma(x, TV.Splat(Log2E), TV.Splat(RoundMagic));
         TV n = k - TV.Splat(RoundMagic);
         TV r = TV.Fma(n, TV.Splat(-Ln2), x);
