@@ -185,16 +185,8 @@ internal static class SmallClassRows
 
     /// <summary>log(1 + x) for x &gt;= 0 in double lanes, relative error about 2^-45 (ample for float32 results):
     /// u = 1 + x split as 2^k f with f in [sqrt(1/2), sqrt(2)), log f = 2 atanh((f - 1) / (f + 1)), plus the rounding
-    /// of 1 + x corrected to first order.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TV Log1p<TV>(TV x) where TV : struct, IDVec<TV>
-    {
-        TV u = TV.Splat(1) + x;
-        return Log1p(x, u, Div(TV.Splat(1), u));
-    }
-
-    /// <summary><see cref="Log1p{TV}(TV)"/> with u = 1 + x and its reciprocal <paramref name="ru"/> known (the finishing
-    /// has them).</summary>
+    /// of 1 + x corrected to first order; <paramref name="u"/> = 1 + x and its reciprocal <paramref name="ru"/> come from
+    /// the caller (the finishing has them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Log1p<TV>(TV x, TV u, TV ru) where TV : struct, IDVec<TV>
     {
