@@ -105,17 +105,18 @@ public class ExpKernelTests
             // The compact form (other widths) takes unclamped arguments down to -CompactFloor only (rows with a wider
             // spread take the clamped form, RowScan.MaxUnclampedSpread): there its result is still a normal number, and
             // just below it the clamped form gives exactly 0.
+            double[] Compact(double[] args, bool clamp) => width == 256
+                ? Evaluate<V256>(args, clamp, precise: false) : Evaluate<V128>(args, clamp, precise: false);
             double[] edge = [-VMath.CompactFloor, Math.BitDecrement(-VMath.CompactFloor), -745.5, -746, -1e6];
-            double[] un = width == 256 ? Evaluate<V256>(edge[..1], clamp: false, precise: false) : Evaluate<V128>(edge[..1], clamp: false, precise: false);
+            double[] un = Compact(edge[..1], clamp: false);
             Assert.True(double.IsNormal(un[0]), $"unclamped exp(-{VMath.CompactFloor}) 2^64 = {un[0]} is not a normal number");
-            double[] cl = width == 256 ? Evaluate<V256>(edge, clamp: true, precise: false) : Evaluate<V128>(edge, clamp: true, precise: false);
+            double[] cl = Compact(edge, clamp: true);
             Assert.Equal(un[0], cl[0]);
             for (int i = 1; i < edge.Length; i++) Assert.True(cl[i] == 0, $"clamped exp({edge[i]:R}) 2^64 = {cl[i]:R}, not 0");
             // Above the ceiling (gaps the one-pass rows can meet above their target) the clamped form saturates far above
             // anything a row keeps (U <= 2^63), never wraps to a small or negative value.
             double[] high = [VMath.CompactCeiling, 700, 1e6, 3e38, double.PositiveInfinity];
-            double[] hi = width == 256 ? Evaluate<V256>(high, clamp: true, precise: false) : Evaluate<V128>(high, clamp: true, precise: false);
-            foreach (double v in hi) Assert.True(double.IsFinite(v) && v >= Math.Pow(2, 929), $"clamped exp of a gap above the ceiling gave {v:R}");
+            foreach (double v in Compact(high, clamp: true)) Assert.True(double.IsFinite(v) && v >= Math.Pow(2, 929), $"clamped exp of a gap above the ceiling gave {v:R}");
         }
     }
 
