@@ -171,14 +171,20 @@ internal static class SmallClassRows
     }
 
     /// <summary>1/3 + s2/5 + s2^2/7 + ... + s2^((last - 3) / 2)/last by Horner (the atanh series after its first term);
-    /// <paramref name="last"/> odd, at least 5.</summary>
+    /// <paramref name="last"/> odd, from 5 to 15. The coefficients come from <see cref="InverseOdd"/> (the JIT keeps this
+    /// loop, and a 1.0 / n in it was a scalar division per step: eleven per group of rows on the finishing's chain).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV OddSeries<TV>(TV s2, int last) where TV : struct, IDVec<TV>
     {
-        TV sum = TV.Fma(s2, TV.Splat(1.0 / last), TV.Splat(1.0 / (last - 2)));
-        for (int n = last - 4; n >= 3; n -= 2) sum = TV.Fma(sum, s2, TV.Splat(1.0 / n));
+        ReadOnlySpan<double> inv = InverseOdd;
+        TV sum = TV.Fma(s2, TV.Splat(inv[last]), TV.Splat(inv[last - 2]));
+        for (int n = last - 4; n >= 3; n -= 2) sum = TV.Fma(sum, s2, TV.Splat(inv[n]));
         return sum;
     }
+
+    /// <summary>1.0 / n at the odd n up to 15 (the same correctly rounded quotients as the division; zeros elsewhere).</summary>
+    private static ReadOnlySpan<double> InverseOdd =>
+        [0, 1, 0, 1.0 / 3, 0, 1.0 / 5, 0, 1.0 / 7, 0, 1.0 / 9, 0, 1.0 / 11, 0, 1.0 / 13, 0, 1.0 / 15];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Div<TV>(TV a, TV b) where TV : struct, IDVec<TV> => TV.Divide(a, b);
