@@ -840,6 +840,7 @@ internal static class VRows
         bool clamp = typeof(TClamp) == typeof(Yes), precise = typeof(TPrecise) == typeof(Yes);
         int n = z.Length, w = TV.Count;
         if (n < w) return ShortDenseSums<TV>(z, y, weights, smoothing, m, a, precise);
+        if (typeof(TV) != typeof(V512) && !precise) return CompactDenseSums<TV, TClamp>(z, y, weights, smoothing, m, a, classes);
         double keep = 1 - smoothing, add = smoothing / classes;
         TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(m), av = TV.Splat(a), kv = TV.Splat(keep), addv = TV.Splat(add);
         TV t = zero, ys = zero, ds = zero, qs = zero;
@@ -871,6 +872,71 @@ internal static class VRows
             qs = TV.Fma(yv, e, qs);
         }
         return (TV.Sum(t) * Unshift, TV.Sum(ys), -TV.Sum(ds), TV.Sum(qs) * Unshift);
+    }
+
+    /// <summary>
+    /// <see cref="FloatDenseSums"/> with the compact exponential (256- and 128-bit lanes, <see cref="VMath.ExpCompact{TV}"/>):
+    /// two vectors a step (the lanes of a are dropped after one unsigned range check), then one, then the last,
+    /// overlapping vector; n &gt;= TV.Count. Its own method, as <see cref="CompactSumExp"/> is: one vector a step with a
+    /// branch for the overlapping vector left about 30 instructions per exponential, too many for the core to overlap
+    /// enough of their dependent chains. <typeparamref name="TClamp"/>: the clamped form.
+    /// </summary>
+    private static (double T, double Y, double D, double Q) CompactDenseSums<TV, TClamp>(ReadOnlySpan<float> z, ReadOnlySpan<float> y,
+        ReadOnlySpan<double> weights, double smoothing, double m, int a, int classes)
+        where TV : struct, IDVec<TV>
+    {
+        bool clamp = typeof(TClamp) == typeof(Yes);
+        int n = z.Length, w = TV.Count, full = n - n % w, va = a - a % w;
+        double keep = 1 - smoothing, add = smoothing / classes;
+        TV zero = TV.Splat(0), one = TV.Splat(1), mv = TV.Splat(m), kv = TV.Splat(keep), addv = TV.Splat(add);
+        TV t0 = zero, t1 = zero, ys = zero, ds = zero, qs = zero;
+        bool adjust = smoothing != 0 || !weights.IsEmpty;
+        ref float zr = ref MemoryMarshal.GetReference(z), yr = ref MemoryMarshal.GetReference(y);
+        ref double wr = ref MemoryMarshal.GetReference(weights);
+        int i = 0;
+        for (; i <= full - 2 * w; i += 2 * w)
+        {
+            TV y0 = TV.Load(ref Unsafe.Add(ref yr, i)), y1 = TV.Load(ref Unsafe.Add(ref yr, i + w));
+            if (adjust)
+            {
+                y0 = TV.Fma(y0, kv, addv) * (weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, i)));
+                y1 = TV.Fma(y1, kv, addv) * (weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, i + w)));
+            }
+            TV d0 = TV.Load(ref Unsafe.Add(ref zr, i)) - mv, d1 = TV.Load(ref Unsafe.Add(ref zr, i + w)) - mv; // exact
+            TV e0 = VMath.ExpScaled(d0, clamp, precise: false), e1 = VMath.ExpScaled(d1, clamp, precise: false);
+            if ((uint)(va - i) < (uint)(2 * w))
+            {
+                int l = a - i;
+                e0 = DropLane(e0, l); y0 = DropLane(y0, l);
+                e1 = DropLane(e1, l - w); y1 = DropLane(y1, l - w);
+            }
+            t0 += e0;
+            t1 += e1;
+            ys += y0 + y1;
+            // Zero labels add exact zeros (0 log 0 = 0); only next to a -inf logit (clamped rows) is 0 * inf cleared.
+            if (clamp) ds += TV.AndNot(y0 * d0, TV.Equal(y0, zero)) + TV.AndNot(y1 * d1, TV.Equal(y1, zero));
+            else ds = TV.Fma(y1, d1, TV.Fma(y0, d0, ds));
+            qs = TV.Fma(y1, e1, TV.Fma(y0, e0, qs));
+        }
+        for (int last = n - w; i < n; i += w)
+        {
+            // The rest: at most one whole vector, then the last, overlapping one (lanes summed already are dropped).
+            int at = Math.Min(i, last);
+            TV yv = TV.Load(ref Unsafe.Add(ref yr, at));
+            if (adjust) yv = TV.Fma(yv, kv, addv) * (weights.IsEmpty ? one : TV.Load(ref Unsafe.Add(ref wr, at)));
+            TV d = TV.Load(ref Unsafe.Add(ref zr, at)) - mv;
+            TV e = VMath.ExpScaled(d, clamp, precise: false);
+            TV idx = TV.Indices + TV.Splat(at);
+            TV drop = TV.Or(TV.LessThan(idx, TV.Splat(i)), TV.Equal(idx, TV.Splat(a)));
+            e = TV.AndNot(e, drop);
+            yv = TV.AndNot(yv, drop);
+            t0 += e;
+            ys += yv;
+            if (clamp) ds += TV.AndNot(yv * d, TV.Equal(yv, zero));
+            else ds = TV.Fma(yv, d, ds);
+            qs = TV.Fma(yv, e, qs);
+        }
+        return (TV.Sum(t0 + t1) * Unshift, TV.Sum(ys), -TV.Sum(ds), TV.Sum(qs) * Unshift);
     }
 
     /// <summary><see cref="FloatDenseSums"/> of a float32 row (<typeparamref name="TIn"/> is float) as the finishing's
