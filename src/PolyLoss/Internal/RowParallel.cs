@@ -11,6 +11,12 @@ internal static unsafe class RowParallel
     /// (8192 x 4) the one-thread time, at 64K elements 0.46x; one thread needs about 29 us for 32K elements.</summary>
     public const long MinElementsForParallel = 1L << 15;
 
+    /// <summary>The fewest elements (rows * classes) a block of rows holds, unless the batch is smaller.</summary>
+    public const long MinBlockElements = 1L << 14;
+
+    /// <summary>The most elements a block of rows holds, unless a single row is longer.</summary>
+    public const long MaxBlockElements = 1L << 18;
+
     private static readonly object Gate = new();
     private static Worker[]? _workers;
 
@@ -36,7 +42,11 @@ internal static unsafe class RowParallel
             _body = body;
             _state = state;
             _rows = rows;
-            _block = Math.Max(1, rows / (threads * 8));
+            // About 32 blocks per thread, of MinBlockElements to MaxBlockElements elements: the threads finish together
+            // even when one core runs slower for a while (a shared machine), and the counter is taken at most every
+            // few microseconds.
+            long perBlock = Math.Clamp(elements / (threads * 32L), MinBlockElements, MaxBlockElements);
+            _block = (int)Math.Clamp(perBlock / Math.Max(1, elements / rows), 1, rows);
             _next = 0;
             _done!.Reset(threads - 1);
             for (int i = 0; i < threads - 1; i++) _workers![i].Start.Set();
