@@ -11,12 +11,15 @@ using PolyLoss.Benchmarks;
 //   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- quick [--help]       interleaved Stopwatch ratios in seconds
 //   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- bandwidth [MiB...]   read bandwidth vs working set (cache sizes)
 //   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- expfloor [C] [mean]  the exponential sum per 16 elements, double vs float lanes
+//   dotnet run -c Release --project bench/PolyLoss.Benchmarks -- ab --other DLL       this build against another PolyLoss.dll, same process
 if (args.Length > 0 && args[0] is "quick" or "--quick")
     return Quick.Run(args[1..]);
 if (args.Length > 0 && args[0] is "bandwidth")
     return Bandwidth.Run(args[1..]);
 if (args.Length > 0 && args[0] is "expfloor")
     return ExpFloor.Run(args[1..]);
+if (args.Length > 0 && args[0] is "ab")
+    return AB.Run(args[1..]);
 
 var job = Job.Default
     .WithWarmupCount(3)
