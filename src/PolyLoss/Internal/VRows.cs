@@ -864,14 +864,22 @@ internal static class VRows
                 e = TV.AndNot(e, drop);
                 yv = TV.AndNot(yv, drop);
             }
-            t += e;
-            ys += yv;
-            // Zero labels add exact zeros (0 log 0 = 0); only next to a -inf logit (clamped rows) is 0 * inf cleared.
-            if (clamp) ds += TV.AndNot(yv * d, TV.Equal(yv, zero));
-            else ds = TV.Fma(yv, d, ds);
-            qs = TV.Fma(yv, e, qs);
+            AddDense(ref t, ref ys, ref ds, ref qs, e, yv, d, clamp);
         }
         return (TV.Sum(t) * Unshift, TV.Sum(ys), -TV.Sum(ds), TV.Sum(qs) * Unshift);
+    }
+
+    /// <summary>One vector's terms into the dense sums: T += e, Y += y, D += y (z - m) (summed negated), Q += y e. Zero
+    /// labels add exact zeros (0 log 0 = 0); only next to a -inf logit (<paramref name="clamp"/>: rows that may hold one)
+    /// is 0 * inf cleared.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddDense<TV>(ref TV t, ref TV ys, ref TV ds, ref TV qs, TV e, TV yv, TV d, bool clamp) where TV : struct, IDVec<TV>
+    {
+        t += e;
+        ys += yv;
+        if (clamp) ds += TV.AndNot(yv * d, TV.Equal(yv, TV.Splat(0)));
+        else ds = TV.Fma(yv, d, ds);
+        qs = TV.Fma(yv, e, qs);
     }
 
     /// <summary>
@@ -910,13 +918,8 @@ internal static class VRows
                 e0 = DropLane(e0, l); y0 = DropLane(y0, l);
                 e1 = DropLane(e1, l - w); y1 = DropLane(y1, l - w);
             }
-            t0 += e0;
-            t1 += e1;
-            ys += y0 + y1;
-            // Zero labels add exact zeros (0 log 0 = 0); only next to a -inf logit (clamped rows) is 0 * inf cleared.
-            if (clamp) ds += TV.AndNot(y0 * d0, TV.Equal(y0, zero)) + TV.AndNot(y1 * d1, TV.Equal(y1, zero));
-            else ds = TV.Fma(y1, d1, TV.Fma(y0, d0, ds));
-            qs = TV.Fma(y1, e1, TV.Fma(y0, e0, qs));
+            AddDense(ref t0, ref ys, ref ds, ref qs, e0, y0, d0, clamp);
+            AddDense(ref t1, ref ys, ref ds, ref qs, e1, y1, d1, clamp);
         }
         for (int last = n - w; i < n; i += w)
         {
@@ -930,11 +933,7 @@ internal static class VRows
             TV drop = TV.Or(TV.LessThan(idx, TV.Splat(i)), TV.Equal(idx, TV.Splat(a)));
             e = TV.AndNot(e, drop);
             yv = TV.AndNot(yv, drop);
-            t0 += e;
-            ys += yv;
-            if (clamp) ds += TV.AndNot(yv * d, TV.Equal(yv, zero));
-            else ds = TV.Fma(yv, d, ds);
-            qs = TV.Fma(yv, e, qs);
+            AddDense(ref t0, ref ys, ref ds, ref qs, e, yv, d, clamp);
         }
         return (TV.Sum(t0 + t1) * Unshift, TV.Sum(ys), -TV.Sum(ds), TV.Sum(qs) * Unshift);
     }
