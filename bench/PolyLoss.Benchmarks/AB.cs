@@ -107,32 +107,16 @@ public static unsafe class AB
     }
 
     /// <summary>One of the four float32 span entry points of one build, as a function pointer (only shared types in its
-    /// signature, so the same pointer type serves both builds).</summary>
-    private readonly struct Entry
+    /// signature, so the same pointer types serve both builds); which one is given by the case's kind and category.</summary>
+    private readonly record struct Entry(IntPtr Pointer, bool Dense, bool Grad)
     {
-        private readonly delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, int, float, void> _int;
-        private readonly delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, int, float, void> _dense;
-        private readonly delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, Span<float>, int, float, void> _intGrad;
-        private readonly delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, Span<float>, int, float, void> _denseGrad;
-
-        private Entry(IntPtr p, bool dense, bool grad)
-        {
-            if (!grad && !dense) _int = (delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, int, float, void>)p;
-            else if (!grad) _dense = (delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, int, float, void>)p;
-            else if (!dense) _intGrad = (delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, Span<float>, int, float, void>)p;
-            else _denseGrad = (delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, Span<float>, int, float, void>)p;
-        }
-
         public static Entry Of(Assembly assembly, bool dense, bool grad)
         {
             Type poly = assembly.GetType("PolyLoss.Poly", throwOnError: true)!;
-            Type[] sig = (dense, grad) switch
-            {
-                (false, false) => [typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<int>), typeof(Span<float>), typeof(int), typeof(float)],
-                (true, false) => [typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(int), typeof(float)],
-                (false, true) => [typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<int>), typeof(Span<float>), typeof(Span<float>), typeof(int), typeof(float)],
-                _ => [typeof(ReadOnlySpan<float>), typeof(ReadOnlySpan<float>), typeof(Span<float>), typeof(Span<float>), typeof(int), typeof(float)],
-            };
+            Type targets = dense ? typeof(ReadOnlySpan<float>) : typeof(ReadOnlySpan<int>);
+            Type[] sig = grad
+                ? [typeof(ReadOnlySpan<float>), targets, typeof(Span<float>), typeof(Span<float>), typeof(int), typeof(float)]
+                : [typeof(ReadOnlySpan<float>), targets, typeof(Span<float>), typeof(int), typeof(float)];
             string name = grad ? "CrossEntropyWithGradient" : "CrossEntropy";
             MethodInfo m = poly.GetMethod(name, BindingFlags.Public | BindingFlags.Static, sig)
                 ?? throw new MissingMethodException($"{assembly.Location}: no Poly.{name}({string.Join(", ", sig.Select(s => s.Name))})");
@@ -141,10 +125,13 @@ public static unsafe class AB
 
         public void Invoke(float[] z, float[] y, int[] t, float[] l, float[] g, int k)
         {
-            if (_int != null) _int(z, t, l, k, 2f);
-            else if (_dense != null) _dense(z, y, l, k, 2f);
-            else if (_intGrad != null) _intGrad(z, t, l, g, k, 2f);
-            else _denseGrad(z, y, l, g, k, 2f);
+            switch (Dense, Grad)
+            {
+                case (false, false): ((delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, int, float, void>)Pointer)(z, t, l, k, 2f); break;
+                case (true, false): ((delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, int, float, void>)Pointer)(z, y, l, k, 2f); break;
+                case (false, true): ((delegate*<ReadOnlySpan<float>, ReadOnlySpan<int>, Span<float>, Span<float>, int, float, void>)Pointer)(z, t, l, g, k, 2f); break;
+                default: ((delegate*<ReadOnlySpan<float>, ReadOnlySpan<float>, Span<float>, Span<float>, int, float, void>)Pointer)(z, y, l, g, k, 2f); break;
+            }
         }
     }
 }
